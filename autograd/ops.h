@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "autograd/variable.h"
-#include "tensor/kernels/conv.h"
+#include "tensor/conv2d.h"
 
 namespace dl::ag {
 
@@ -59,34 +59,26 @@ Variable flatten(const Variable& a, int64_t start = 0, int64_t end = -1);
 
 // ---- linear algebra and joining (ops/linalg.cpp) ---------------------------------------------------
 Variable matmul(const Variable& a, const Variable& b);
-/// x [N, in] · weight [out, in]ᵀ + bias [out] (bias may be undefined).
+/// x [..., in] · weight [out, in]ᵀ + bias [out] -> [..., out] (bias may be undefined).
+/// One node (LinearBackward), not transpose + matmul + add.
+/// @throws std::invalid_argument naming the shapes when in or out do not match.
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias);
 Variable concat(const std::vector<Variable>& xs, int64_t dim);
 /// Constant zero padding; pads as in dl::pad (before/after pairs for the leading dims).
 Variable pad(const Variable& a, const std::vector<int64_t>& pads);
 
 // ---- convolution (ops/conv.cpp) ------------------------------------------------------------------
-/// Stride, padding and dilation of conv2d (groups = 1).
-struct Conv2dArgs {
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_h = 0, pad_w = 0;
-  int64_t dil_h = 1, dil_w = 1;
-  /// Algorithm for forward and backward; Auto lets the kernel layer choose.
-  kernels::ConvAlgo algo = kernels::ConvAlgo::Auto;
-  static Conv2dArgs square(int64_t stride, int64_t pad, int64_t dilation = 1) {
-    Conv2dArgs a;
-    a.stride_h = a.stride_w = stride;
-    a.pad_h = a.pad_w = pad;
-    a.dil_h = a.dil_w = dilation;
-    return a;
-  }
-};
+/// Stride, padding, dilation (groups = 1) and algorithm of conv2d; the tensor layer's struct,
+/// e.g. Conv2dArgs::square(/*stride=*/2, /*pad=*/1).
+using Conv2dArgs = dl::Conv2dArgs;
 /// x [N,C,H,W] * w [OC,C,KH,KW] (+ b [OC], may be undefined) -> [N,OC,OH,OW].
 /// @throws std::invalid_argument naming both shapes when channels differ.
 Variable conv2d(const Variable& x, const Variable& w, const Variable& b, const Conv2dArgs& args);
 
 // ---- pooling (ops/pool.cpp) -------------------------------------------------------------------------
-/// Max over kernel windows of x [N,C,H,W]; padding counts as -inf.
+/// Max over kernel windows of x [N,C,H,W]; padding counts as -inf. The gradient goes to the
+/// first maximum of each window (keep inputs distinct in gradient checks).
+/// @throws std::invalid_argument unless kernel, stride >= 1 and 0 <= pad <= kernel/2.
 Variable max_pool2d(const Variable& x, int64_t kernel, int64_t stride, int64_t pad = 0);
 /// Average over windows; padded zeros are counted (PyTorch's count_include_pad=true).
 Variable avg_pool2d(const Variable& x, int64_t kernel, int64_t stride, int64_t pad = 0);
@@ -99,12 +91,17 @@ Variable global_avg_pool2d(const Variable& x);
 /// Batch normalisation over (N,H,W) per channel of x [N,C,H,W] (or [N,C]).
 /// training: uses batch statistics and updates running_mean/var in place
 /// (running = (1-momentum)*running + momentum*batch, var unbiased). eval: uses running stats.
-/// weight/bias [C] may be undefined (no affine).
+/// weight/bias [C] may be undefined (no affine); undefined running stats are not tracked in
+/// training (eval needs them). The node saves x, the mean and inv_std, and the weight.
+/// @throws std::invalid_argument for mismatched shapes or dtypes, or training with one value
+///         per channel.
 Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias,
                     Tensor& running_mean, Tensor& running_var, bool training,
                     double momentum = 0.1, double eps = 1e-5);
-/// Zeroes each element with probability p and scales the rest by 1/(1-p) in training;
-/// identity otherwise. The mask comes from @p gen.
+/// Zeroes each element with probability p and scales the rest by 1/(1-p) in training. When
+/// !training or p == 0 it returns @p x itself (no node, nothing drawn from @p gen).
+/// The mask is drawn from @p gen, so a fixed seed gives a fixed mask.
+/// @throws std::invalid_argument if p is outside [0, 1].
 Variable dropout(const Variable& x, double p, bool training, Generator& gen);
 
 // ---- losses (ops/loss.cpp) -------------------------------------------------------------------------
@@ -112,13 +109,17 @@ Variable dropout(const Variable& x, double p, bool training, Generator& gen);
 Variable log_softmax(const Variable& x, int64_t dim);
 /// Mean cross-entropy of logits [N, K] against int64 labels [N]; label_smoothing ε mixes the
 /// one-hot target with the uniform distribution: (1-ε)·onehot + ε/K.
-/// @throws std::invalid_argument for a label outside [0, K) (naming it and its position).
+/// Returns a 0-d Variable.
+/// @throws std::invalid_argument for a label outside [0, K) (naming it and its position),
+///         labels that are not int64 [N], or ε outside [0, 1].
 Variable cross_entropy(const Variable& logits, const Tensor& labels, double label_smoothing = 0.0);
 
 // ---- ResNet (ops/shortcut.cpp) ----------------------------------------------------------------------
 /// The parameter-free option-A shortcut: x[:, :, ::stride, ::stride], then zero channels up to
 /// @p out_channels. symmetric = half the new channels before and half after (the layout of the
-/// common CIFAR reference code); otherwise all after.
+/// common CIFAR reference code); otherwise all after. symmetric puts (out - C)/2 zero
+/// channels first and the rest last. Output [N, out_channels, ceil(H/s), ceil(W/s)].
+/// @throws std::invalid_argument if x is not 4-d, stride < 1 or out_channels < C.
 Variable shortcut_a(const Variable& x, int64_t out_channels, int64_t stride, bool symmetric = true);
 
 /// Names of every differentiable op above; tests check each has a gradcheck case.

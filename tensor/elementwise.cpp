@@ -3,6 +3,7 @@
 // (stride 0 along broadcast dims) and the threading.
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 #include "tensor/ops.h"
 #include "tensor/strided_loop.h"
@@ -65,7 +66,13 @@ Tensor unary(const Tensor& a, const char* op, F f, bool allow_int = false) {
     detail::strided_for_each<2>(
         a.shape(), {out.strides(), a.strides()},
         [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
-          for (int64_t i = 0; i < n; ++i) o[off[0] + i * st[0]] = f(x[off[1] + i * st[1]]);
+          T* po = o + off[0];
+          const T* px = x + off[1];
+          if (st[0] == 1 && st[1] == 1) {  // contiguous run: a loop the compiler vectorises
+            for (int64_t i = 0; i < n; ++i) po[i] = f(px[i]);
+          } else {
+            for (int64_t i = 0; i < n; ++i) po[i * st[0]] = f(px[i * st[1]]);
+          }
         });
   });
   return out;
@@ -80,9 +87,9 @@ Tensor unary(const Tensor& a, const char* op, F f, bool allow_int = false) {
 DL_BINARY(add, x + y)
 DL_BINARY(sub, x - y)
 DL_BINARY(mul, x * y)
-DL_BINARY(div, x / y)
-DL_BINARY(maximum, x > y ? x : y)
-DL_BINARY(minimum, x < y ? x : y)
+// maximum/minimum propagate NaN from either side (x != x is true only for NaN), as PyTorch does.
+DL_BINARY(maximum, (x > y || x != x) ? x : y)
+DL_BINARY(minimum, (x < y || x != x) ? x : y)
 DL_BINARY(pow, std::pow(x, y))
 DL_BINARY(eq, x == y)
 DL_BINARY(ne, x != y)
@@ -92,11 +99,20 @@ DL_BINARY(gt, x > y)
 DL_BINARY(ge, x >= y)
 #undef DL_BINARY
 
+Tensor div(const Tensor& a, const Tensor& b) {
+  // Integer division by zero would crash the process (SIGFPE); refuse it up front.
+  if (b.defined() && b.dtype() == DType::Int64 && a.defined() && a.dtype() == DType::Int64)
+    for (double v : b.to_vector())
+      if (v == 0) throw std::invalid_argument("div: integer division by zero");
+  return binary(a, b, "div", [](auto x, auto y) { return decltype(x)(x / y); });
+}
+
 Tensor pow(const Tensor& a, double exponent) {
   return pow(a, Tensor::scalar(exponent, a.dtype()));
 }
 
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
+  if (!mask.defined()) throw std::invalid_argument("where: tensor is undefined");
   check_binary(a, b, "where");
   const Shape shape = broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"),
                                        b.shape(), "where");
@@ -119,12 +135,18 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
 }
 
 Tensor neg(const Tensor& a) { return unary(a, "neg", [](auto x) { return decltype(x)(-x); }, true); }
-Tensor abs(const Tensor& a) { return unary(a, "abs", [](auto x) { return x < 0 ? -x : x; }, true); }
+Tensor abs(const Tensor& a) {
+  return unary(a, "abs", [](auto x) {
+    if constexpr (std::is_floating_point_v<decltype(x)>) return std::fabs(x);  // abs(-0.) = 0.
+    else return x < 0 ? -x : x;
+  }, true);
+}
 Tensor exp(const Tensor& a) { return unary(a, "exp", [](auto x) { return std::exp(x); }); }
 Tensor log(const Tensor& a) { return unary(a, "log", [](auto x) { return std::log(x); }); }
 Tensor sqrt(const Tensor& a) { return unary(a, "sqrt", [](auto x) { return std::sqrt(x); }); }
 Tensor relu(const Tensor& a) {
-  return unary(a, "relu", [](auto x) { return x > 0 ? x : decltype(x)(0); });
+  // NaN passes through (x != x), as in PyTorch.
+  return unary(a, "relu", [](auto x) { return (x > 0 || x != x) ? x : decltype(x)(0); });
 }
 Tensor affine(const Tensor& a, double s, double t) {
   return unary(a, "affine", [s, t](auto x) { return decltype(x)(x * s + t); });
@@ -144,8 +166,10 @@ Tensor operator*(double s, const Tensor& a) { return a * s; }
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
   if (a.shape() != b.shape()) return false;
   const std::vector<double> x = a.to_vector(), y = b.to_vector();
-  for (size_t i = 0; i < x.size(); ++i)
-    if (!(std::fabs(x[i] - y[i]) <= atol + rtol * std::fabs(y[i]))) return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == y[i]) continue;  // also equal infinities, whose difference is nan
+    if (!(std::fabs(x[i] - y[i]) <= atol + rtol * std::fabs(y[i]))) return false;  // nan fails
+  }
   return true;
 }
 
@@ -155,8 +179,14 @@ double max_rel_error(const Tensor& a, const Tensor& b, double floor) {
                                 shape_str(b.shape()) + " differ");
   const std::vector<double> x = a.to_vector(), y = b.to_vector();
   double worst = 0;
-  for (size_t i = 0; i < x.size(); ++i)
-    worst = std::max(worst, std::fabs(x[i] - y[i]) / std::max(std::fabs(y[i]), floor));
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == y[i] || (std::isnan(x[i]) && std::isnan(y[i]))) continue;
+    const double err = std::fabs(x[i] - y[i]) / std::max(std::fabs(y[i]), floor);
+    // A nan on one side only (or an infinity against a finite value) is infinitely wrong;
+    // std::max would silently drop a nan.
+    worst = std::isnan(err) ? INFINITY : std::max(worst, err);
+    if (worst == INFINITY) break;
+  }
   return worst;
 }
 

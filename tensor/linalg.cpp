@@ -19,20 +19,24 @@ struct BlasView {
   Shape batch_strides;
 };
 
-/// Describes the last two dims of @p t for BLAS, copying only when no stride is 1.
-BlasView blas_view(const Tensor& t) {
+/// Describes the last two dims of @p t for BLAS, then broadcasts its batch dims to
+/// @p full_shape (stride 0, no copy). The matrix part is copied only when neither of its
+/// strides is 1; that copy happens before the broadcast, so a broadcast operand is never
+/// materialised once per batch item.
+BlasView blas_view(const Tensor& t, const Shape& full_shape) {
   const int64_t r = t.size(-2), c = t.size(-1);
   const int64_t sr = t.stride(-2), sc = t.stride(-1);
   BlasView v{t, false, 0, {}};
   if ((sc == 1 || c == 1) && sr >= std::max<int64_t>(c, 1)) {
-    v.ld = std::max<int64_t>(sr, 1);
+    v.ld = std::max<int64_t>(sr, 1);  // row-major with leading dimension sr
   } else if ((sr == 1 || r == 1) && sc >= std::max<int64_t>(r, 1)) {
-    v.trans = true;
+    v.trans = true;  // the transpose of a row-major [c, r] matrix with leading dimension sc
     v.ld = std::max<int64_t>(sc, 1);
   } else {
     v.t = t.contiguous();
     v.ld = std::max<int64_t>(c, 1);
   }
+  v.t = v.t.expand(full_shape);
   v.batch_strides.assign(v.t.strides().begin(), v.t.strides().end() - 2);
   return v;
 }
@@ -57,13 +61,19 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
                                 std::to_string(K) + " vs " + std::to_string(b.size(-2)) + ")");
   const Shape a_batch(a.shape().begin(), a.shape().end() - 2);
   const Shape b_batch(b.shape().begin(), b.shape().end() - 2);
-  const Shape batch = broadcast_shapes(a_batch, b_batch, "matmul");
+  Shape batch;
+  try {
+    batch = broadcast_shapes(a_batch, b_batch, "matmul");
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("matmul: batch dims of " + shape_str(a_in.shape()) + " and " +
+                                shape_str(b_in.shape()) + " are not broadcastable");
+  }
 
   Shape a_full = batch, b_full = batch;
   a_full.insert(a_full.end(), {M, K});
   b_full.insert(b_full.end(), {K, N});
-  const BlasView va = blas_view(a.expand(a_full));
-  const BlasView vb = blas_view(b.expand(b_full));
+  const BlasView va = blas_view(a, a_full);
+  const BlasView vb = blas_view(b, b_full);
 
   Shape out_shape = batch;
   out_shape.insert(out_shape.end(), {M, N});

@@ -3,6 +3,7 @@
 #include "tensor/random.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace dl {
 
@@ -35,6 +36,7 @@ uint64_t Generator::next_u64() {
 double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
 uint64_t Generator::randint(uint64_t n) {
+  if (n == 0) throw std::invalid_argument("randint: n must be positive, got 0");
   // Rejection sampling removes the modulo bias.
   const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t r;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iomanip>
@@ -92,6 +93,7 @@ Tensor Tensor::arange(double start, double end, double step, DType dtype) {
 namespace {
 template <class T>
 Tensor from_values(const std::vector<T>& values, const Shape& shape) {
+  check_shape(shape, "from_vector");
   if (static_cast<int64_t>(values.size()) != shape_numel(shape))
     throw std::invalid_argument("from_vector: " + std::to_string(values.size()) +
                                 " values cannot fill shape " + shape_str(shape) + " (" +
@@ -126,7 +128,20 @@ Tensor Tensor::of2d(std::initializer_list<std::initializer_list<double>> rows, D
 // Random factories draw sequentially from one generator, so results are identical whatever
 // the thread count.
 Tensor Tensor::uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {
-  return fill_with(shape, dtype, [&](int64_t) { return low + (high - low) * gen.uniform(); });
+  if (!(low <= high)) {
+    std::ostringstream msg;
+    msg << "uniform: low (" << low << ") must not exceed high (" << high << ")";
+    throw std::invalid_argument(msg.str());
+  }
+  // Rounding a double just below @p high to float32 can give exactly high; step back one
+  // float then, so the range stays half-open in every dtype.
+  const double top = dtype == DType::Float32 && low < high
+                         ? double(std::nextafter(float(high), float(low)))
+                         : high;
+  return fill_with(shape, dtype, [&](int64_t) {
+    const double v = low + (high - low) * gen.uniform();
+    return dtype == DType::Float32 && float(v) >= float(high) ? top : v;
+  });
 }
 
 Tensor Tensor::normal(const Shape& shape, double mean, double std, Generator& gen, DType dtype) {
@@ -147,6 +162,7 @@ int64_t Tensor::size(int64_t d) const { return shape_[wrap_dim(d, dim(), "size")
 int64_t Tensor::stride(int64_t d) const { return strides_[wrap_dim(d, dim(), "stride")]; }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element to be out of place (PyTorch agrees)
   int64_t expected = 1;
   for (int64_t d = dim() - 1; d >= 0; --d) {
     if (shape_[d] == 1) continue;
@@ -362,6 +378,9 @@ Tensor Tensor::expand(const Shape& shape) const {
   const size_t lead = shape.size() - shape_.size();
   Shape s(shape.size()), st(shape.size());
   for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] < -1)
+      throw std::invalid_argument("expand: invalid size " + std::to_string(shape[i]) + " in " +
+                                  shape_str(shape));
     if (i < lead) {
       if (shape[i] < 0) throw std::invalid_argument("expand: -1 is not allowed for new leading dims");
       s[i] = shape[i];
@@ -402,7 +421,12 @@ Tensor Tensor::squeeze(int64_t d) const {
 
 Tensor Tensor::unsqueeze(int64_t d) const {
   check_defined("unsqueeze");
-  d = wrap_dim(d, dim() + 1, "unsqueeze");
+  // The new dim may go anywhere from before the first to after the last: dim()+1 positions.
+  if (d < -dim() - 1 || d > dim())
+    throw std::out_of_range("unsqueeze: dim " + std::to_string(d) + " is out of range for a tensor with " +
+                            std::to_string(dim()) + " dims (expected " + std::to_string(-dim() - 1) +
+                            ".." + std::to_string(dim()) + ")");
+  if (d < 0) d += dim() + 1;
   Shape s = shape_, st = strides_;
   const int64_t new_stride = d < dim() ? strides_[d] * shape_[d] : 1;
   s.insert(s.begin() + d, 1);
@@ -415,7 +439,9 @@ Tensor Tensor::flatten(int64_t start, int64_t end) const {
   if (dim() == 0) return reshape({1});
   start = wrap_dim(start, dim(), "flatten");
   end = wrap_dim(end, dim(), "flatten");
-  if (start > end) throw std::invalid_argument("flatten: start dim is after end dim");
+  if (start > end)
+    throw std::invalid_argument("flatten: start dim " + std::to_string(start) + " is after end dim " +
+                                std::to_string(end));
   Shape s(shape_.begin(), shape_.begin() + start);
   int64_t merged = 1;
   for (int64_t d = start; d <= end; ++d) merged *= shape_[d];
@@ -457,26 +483,56 @@ Shape broadcast_strides_to(const Tensor& src, const Shape& shape, const char* op
   return src.expand(shape).strides();
 }
 
+/// Lowest and highest element offset a view touches (numel() > 0).
+std::pair<int64_t, int64_t> memory_span(const Shape& shape, const Shape& strides, int64_t offset) {
+  int64_t lo = offset, hi = offset;
+  for (size_t d = 0; d < shape.size(); ++d) (strides[d] < 0 ? lo : hi) += (shape[d] - 1) * strides[d];
+  return {lo, hi};
+}
+
 /// dst[i] = f(dst[i], src[i]) over dst's view, src broadcast and converted to dst's dtype.
 template <class F>
 void inplace_binary(Tensor& dst, const Tensor& src_in, const char* op, F f) {
   if (!dst.defined() || !src_in.defined())
     throw std::invalid_argument(std::string(op) + ": tensor is undefined");
-  const Tensor src = src_in.to(dst.dtype());
-  const Shape sst = broadcast_strides_to(src, dst.shape(), op);
-  dispatch_all(dst.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    T* d = static_cast<T*>(dst.storage()->data());
-    const T* s = static_cast<const T*>(src.storage()->data());
-    const int64_t d0 = dst.offset(), s0 = src.offset();
-    detail::strided_for_each<2>(dst.shape(), {dst.strides(), sst},
-                                [&](const std::array<int64_t, 2>& o, int64_t n,
-                                    const std::array<int64_t, 2>& st) {
-                                  T* dp = d + d0 + o[0];
-                                  const T* sp = s + s0 + o[1];
-                                  for (int64_t i = 0; i < n; ++i)
-                                    dp[i * st[0]] = f(dp[i * st[0]], sp[i * st[1]]);
-                                });
+  // An expand()ed destination holds one memory location under several indices; writing it
+  // would update that location several times (and race between threads). PyTorch refuses too.
+  for (int64_t d = 0; d < dst.dim(); ++d)
+    if (dst.strides()[d] == 0 && dst.shape()[d] > 1)
+      throw std::invalid_argument(std::string(op) + ": cannot write into an expanded tensor (shape " +
+                                  shape_str(dst.shape()) + ", strides " +
+                                  shape_str(dst.strides()) +
+                                  ") whose elements share memory; clone() it first");
+  // The source is read in its own dtype and converted element by element (converting it
+  // up front with to() would recurse: to() itself is a copy_ into a fresh tensor).
+  Tensor src = src_in;
+  Shape sst = broadcast_strides_to(src, dst.shape(), op);
+  // When src reads memory that dst writes, other than element-for-element (x.add_(x)), the
+  // loop would read values it has already overwritten: work from a copy of src instead.
+  if (src.shares_storage(dst) && dst.numel() > 0 &&
+      !(src.offset() == dst.offset() && sst == dst.strides())) {
+    const auto [slo, shi] = memory_span(dst.shape(), sst, src.offset());
+    const auto [dlo, dhi] = memory_span(dst.shape(), dst.strides(), dst.offset());
+    if (slo <= dhi && dlo <= shi) {
+      src = src.clone();
+      sst = broadcast_strides_to(src, dst.shape(), op);
+    }
+  }
+  dispatch_all(dst.dtype(), [&](auto dst_tag) {
+    using T = decltype(dst_tag);
+    dispatch_all(src.dtype(), [&](auto src_tag) {
+      using S = decltype(src_tag);
+      T* d = static_cast<T*>(dst.storage()->data()) + dst.offset();
+      const S* s = static_cast<const S*>(src.storage()->data()) + src.offset();
+      detail::strided_for_each<2>(
+          dst.shape(), {dst.strides(), sst},
+          [&](const std::array<int64_t, 2>& o, int64_t n, const std::array<int64_t, 2>& st) {
+            T* dp = d + o[0];
+            const S* sp = s + o[1];
+            for (int64_t i = 0; i < n; ++i)
+              dp[i * st[0]] = f(dp[i * st[0]], static_cast<T>(sp[i * st[1]]));
+          });
+    });
   });
 }
 }  // namespace
@@ -506,67 +562,173 @@ Tensor& Tensor::fill_(double value) { return copy_(scalar(value, DType::Float64)
 Tensor& Tensor::zero_() { return fill_(0.0); }
 
 // ---- printing ----------------------------------------------------------------------------------
+// The layout follows PyTorch's torch/_tensor_str.py (print options: precision 4, threshold 1000,
+// edgeitems 3, linewidth 80), so our output can be compared with PyTorch's by eye. Two
+// differences: the dtype and shape are always printed, and nothing else is (no device or grad).
 
 namespace {
-/// Formats like PyTorch: "1." for whole numbers, 4 decimals otherwise, scientific for extremes.
-struct NumberFormat {
-  bool integral = true, scientific = false, is_int = false;
-  explicit NumberFormat(const std::vector<double>& v, DType dtype) {
-    is_int = dtype == DType::Int64;
-    double maxabs = 0, minabs = INFINITY;
-    for (double x : v) {
-      if (!std::isfinite(x)) continue;
-      if (x != std::floor(x)) integral = false;
-      maxabs = std::max(maxabs, std::fabs(x));
-      if (x != 0) minabs = std::min(minabs, std::fabs(x));
+
+constexpr int kPrecision = 4;       // digits after the point
+constexpr int64_t kThreshold = 1000;  // more elements than this are summarised with "..."
+constexpr int64_t kEdgeItems = 3;   // items shown at each end of a summarised dim
+constexpr int64_t kLineWidth = 80;  // a row of numbers wraps past this column
+
+/// Indices of a dim of size @p n that get printed (the first and last kEdgeItems if summarising).
+std::vector<int64_t> shown_indices(int64_t n, bool summarize) {
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < n; ++i)
+    if (!summarize || n <= 2 * kEdgeItems || i < kEdgeItems || i >= n - kEdgeItems) idx.push_back(i);
+  return idx;
+}
+
+/// printf into a std::string (Python's "{:.4f}" and "{:.4e}" print the same digits).
+std::string format_number(const char* fmt, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, kPrecision, x);
+  return buf;
+}
+std::string fixed_str(double x) { return format_number("%.*f", x); }  // "1.5000"
+std::string sci_str(double x) { return format_number("%.*e", x); }    // "1.5000e-05"
+std::string whole_str(double x) {  // "3." ("-0." for negative zero, as Python prints it)
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f.", x);
+  return buf;
+}
+
+/// Element @p off of t's storage: as double, or exactly for int64 (doubles stop at 2^53).
+double element(const Tensor& t, int64_t off) {
+  return dispatch_all(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return double(static_cast<const T*>(t.storage()->data())[off]);
+  });
+}
+int64_t int_element(const Tensor& t, int64_t off) {
+  return static_cast<const int64_t*>(t.storage()->data())[off];
+}
+
+/// Chooses one number style for the whole tensor from the elements that will be printed
+/// (storage offsets @p shown): whole numbers print as "3.", others with 4 decimals, and
+/// scientific notation takes over when the nonzero magnitudes span more than 1000x, exceed
+/// 1e8, or (non-whole) drop below 1e-4. Every number is right-aligned to the widest.
+class NumberFormat {
+ public:
+  NumberFormat(const Tensor& t, const std::vector<int64_t>& shown) : floating_(is_floating(t.dtype())) {
+    if (!floating_) {
+      for (int64_t off : shown)
+        width_ = std::max(width_, int(std::to_string(int_element(t, off)).size()));
+      return;
     }
-    scientific = maxabs >= 1e8 || (!integral && minabs < 1e-4);
+    double lo = INFINITY, hi = 0;
+    for (int64_t off : shown) {
+      const double x = element(t, off);
+      if (!std::isfinite(x) || x == 0) continue;
+      lo = std::min(lo, std::fabs(x));
+      hi = std::max(hi, std::fabs(x));
+      if (x != std::ceil(x)) int_mode_ = false;
+    }
+    if (hi == 0) return;  // only zeros and non-finite values: "0.", "nan", "inf"
+    sci_ = hi / lo > 1000.0 || hi > 1.0e8 || (!int_mode_ && lo < 1.0e-4);
+    for (int64_t off : shown) {
+      const double x = element(t, off);
+      if (std::isfinite(x) && x != 0) width_ = std::max(width_, int(finite_str(x).size()));
+    }
   }
-  std::string operator()(double x) const {
-    std::ostringstream os;
-    if (is_int) os << static_cast<int64_t>(x);
-    else if (std::isnan(x)) os << "nan";
-    else if (std::isinf(x)) os << (x < 0 ? "-inf" : "inf");
-    else if (scientific) os << std::scientific << std::setprecision(4) << x;
-    else if (integral) os << static_cast<int64_t>(x) << '.';
-    else os << std::fixed << std::setprecision(4) << x;
-    return os.str();
+
+  int width() const { return width_; }
+
+  /// Element @p off of t in the chosen style, padded on the left to width().
+  std::string operator()(const Tensor& t, int64_t off) const {
+    std::string s;
+    if (!floating_) {
+      s = std::to_string(int_element(t, off));
+    } else {
+      const double x = element(t, off);
+      if (std::isnan(x)) s = "nan";  // printf could say "-nan"; Python never does
+      else if (std::isinf(x)) s = x < 0 ? "-inf" : "inf";
+      else s = finite_str(x);
+    }
+    if (int(s.size()) < width_) s.insert(0, size_t(width_) - s.size(), ' ');
+    return s;
   }
+
+ private:
+  std::string finite_str(double x) const {
+    if (sci_) return sci_str(x);
+    if (int_mode_) return whole_str(x);
+    return fixed_str(x);
+  }
+  bool floating_;
+  bool int_mode_ = true, sci_ = false;
+  int width_ = 1;
 };
 
-/// Prints dims from @p d down; shows at most 3 + 3 items per dim when the tensor is large.
-void print_dim(std::ostream& os, const std::vector<double>& v, const Shape& shape, size_t d,
-               int64_t base, const NumberFormat& fmt, bool summarize, int indent) {
-  if (d == shape.size()) {
-    os << fmt(v[base]);
+/// Storage offsets of the elements print_dims will show, for choosing the number format.
+void collect_shown(const Tensor& t, size_t d, int64_t off, bool summarize, std::vector<int64_t>& out) {
+  if (d == t.shape().size()) {
+    out.push_back(off);
     return;
   }
-  const int64_t n = shape[d];
-  int64_t inner = 1;
-  for (size_t k = d + 1; k < shape.size(); ++k) inner *= shape[k];
-  os << '[';
-  for (int64_t i = 0; i < n; ++i) {
-    if (summarize && n > 6 && i == 3) {
-      os << "...";
-      i = n - 4;
-      os << (d + 1 == shape.size() ? ", " : ",\n" + std::string(indent + 1, ' '));
-      continue;
-    }
-    if (i > 0) os << (d + 1 == shape.size() ? ", " : ",\n" + std::string(indent + 1, ' '));
-    print_dim(os, v, shape, d + 1, base + i * inner, fmt, summarize, indent + 1);
-  }
-  os << ']';
+  for (int64_t i : shown_indices(t.shape()[d], summarize))
+    collect_shown(t, d + 1, off + i * t.strides()[d], summarize, out);
 }
+
+/// The text of dims d.. at storage offset @p off; @p indent is the column of its '['.
+std::string print_dims(const Tensor& t, size_t d, int64_t off, int64_t indent, bool summarize,
+                       const NumberFormat& fmt) {
+  const size_t nd = t.shape().size();
+  if (d == nd) return fmt(t, off);
+  const int64_t n = t.shape()[d];
+  std::vector<std::string> items;
+  for (int64_t i : shown_indices(n, summarize)) {
+    if (summarize && n > 2 * kEdgeItems && i == n - kEdgeItems)
+      items.push_back(d + 1 == nd ? " ..." : "...");
+    items.push_back(print_dims(t, d + 1, off + i * t.strides()[d], indent + 1, summarize, fmt));
+  }
+  const std::string pad(size_t(indent + 1), ' ');
+  std::string s = "[";
+  if (d + 1 == nd) {
+    // Innermost dim: as many numbers per line as fit in the line width.
+    const int64_t per_line = std::max<int64_t>(1, (kLineWidth - indent) / (fmt.width() + 2));
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) s += i % size_t(per_line) == 0 ? ",\n" + pad : ", ";
+      s += items[i];
+    }
+  } else {
+    // Outer dims: one sub-tensor per line, with a blank line per extra level of nesting.
+    const std::string sep = "," + std::string(nd - d - 1, '\n') + pad;
+    for (size_t i = 0; i < items.size(); ++i) s += (i ? sep : "") + items[i];
+  }
+  return s + "]";
+}
+
 }  // namespace
 
 std::string Tensor::str() const {
   if (!defined()) return "tensor(undefined)";
-  const std::vector<double> v = to_vector();
-  std::ostringstream os;
-  os << "tensor(";
-  print_dim(os, v, shape_, 0, 0, NumberFormat(v, dtype_), numel() > 1000, 7);
-  os << ", dtype=" << dtype_name(dtype_) << ", shape=" << shape_str(shape_) << ')';
-  return os.str();
+  std::string s = "tensor(";
+  const int64_t indent = int64_t(s.size());
+  if (numel() == 0) {
+    s += "[]";
+  } else {
+    const bool summarize = numel() > kThreshold;
+    std::vector<int64_t> shown;
+    collect_shown(*this, 0, offset_, summarize, shown);
+    s += print_dims(*this, 0, offset_, indent, summarize, NumberFormat(*this, shown));
+  }
+  // The suffixes go on the last line, or on a new one when the line would pass the width.
+  const size_t nl = s.rfind('\n');
+  int64_t line = nl == std::string::npos ? int64_t(s.size()) : int64_t(s.size() - nl - 1);
+  for (const std::string& suffix :
+       {std::string("dtype=") + dtype_name(dtype_), "shape=" + shape_str(shape_)}) {
+    if (line + int64_t(suffix.size()) + 2 > kLineWidth) {
+      s += ",\n" + std::string(size_t(indent), ' ') + suffix;
+      line = indent + int64_t(suffix.size());
+    } else {
+      s += ", " + suffix;
+      line += int64_t(suffix.size()) + 2;
+    }
+  }
+  return s + ")";
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }

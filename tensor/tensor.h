@@ -69,6 +69,7 @@ class Tensor {
   static Tensor of2d(std::initializer_list<std::initializer_list<double>> rows,
                      DType dtype = DType::Float32);
   /// Uniform in [low, high) drawn sequentially from @p gen (reproducible for any thread count).
+  /// @throws std::invalid_argument if low > high.
   static Tensor uniform(const Shape& shape, double low, double high, Generator& gen,
                         DType dtype = DType::Float32);
   /// Normal(mean, std) drawn from @p gen.
@@ -92,7 +93,8 @@ class Tensor {
   int64_t size(int64_t d) const;
   int64_t stride(int64_t d) const;
   int64_t numel() const { return shape_numel(shape_); }
-  /// True when the elements lie in row-major order with no gaps.
+  /// True when the elements lie in row-major order with no gaps (size-1 dims may have any
+  /// stride; a tensor with no elements is contiguous).
   bool is_contiguous() const;
   /// True when @p other views the same storage (the test for "no silent copy").
   bool shares_storage(const Tensor& other) const { return storage_ == other.storage_; }
@@ -150,17 +152,33 @@ class Tensor {
   Tensor to(DType dtype) const;
 
   // ---- in-place (writes through views) -------------------------------------------------------
-  /// this += other (broadcast to this shape); returns *this.
+  // All of these write through any view, contiguous or not. They throw std::invalid_argument
+  // when this tensor is an expand()ed view (stride 0 over a dim of size > 1: several indices
+  // share one memory location), as PyTorch does. A source that overlaps this tensor's memory
+  // is read as it was before the op started.
+  /// this += alpha * other (other broadcast to this shape, converted to this dtype); returns *this.
   Tensor& add_(const Tensor& other, double alpha = 1.0);
+  /// this += value; returns *this.
   Tensor& add_(double value);
+  /// this *= other (broadcast to this shape, converted to this dtype); returns *this.
   Tensor& mul_(const Tensor& other);
+  /// this *= value; returns *this.
   Tensor& mul_(double value);
   /// Copies @p src (broadcast, dtype converted) into this view.
   Tensor& copy_(const Tensor& src);
+  /// Sets every element of this view to @p value (converted to the dtype).
   Tensor& fill_(double value);
+  /// fill_(0).
   Tensor& zero_();
 
-  /// PyTorch-style text, e.g. "tensor([[1., 2.], [3., 4.]], dtype=float32, shape=[2, 2])".
+  /// PyTorch-style text: the layout of PyTorch's print (4 decimals or "1." for whole numbers,
+  /// scientific notation for wide ranges, numbers right-aligned, rows on separate lines, "..."
+  /// past 1000 elements, 80 columns) followed by the dtype and shape. Tensor::of2d({{1, 2},
+  /// {3, 4}}).str() is
+  /// @code
+  /// tensor([[1., 2.],
+  ///         [3., 4.]], dtype=float32, shape=[2, 2])
+  /// @endcode
   std::string str() const;
 
  private:

@@ -62,6 +62,11 @@ void conv2d_forward_winograd(const ConvGeom& g, const float* x, const float* w, 
 /// Backward-data as a Winograd convolution of dy with the rotated, transposed kernel.
 void conv2d_backward_input_winograd(const ConvGeom& g, const float* dy, const float* w,
                                     float* dx, int tile_m);
+/// Weight gradient by the transposed Winograd algorithm (overwrites dw):
+/// dw = Σ_tiles Gᵀ[(A dY Aᵀ) ⊙ (Bᵀ d B)]G, summed over tiles in the transformed domain.
+/// Per-thread partial sums are reduced in a fixed order (deterministic for a thread count).
+void conv2d_backward_weight_winograd(const ConvGeom& g, const float* dy, const float* x,
+                                     float* dw, int tile_m);
 
 // ---- dispatch: what the Tensor layer calls -------------------------------------------------------
 /// Forward with @p algo (Auto = the project's choice for this shape and dtype).

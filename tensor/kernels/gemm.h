@@ -23,12 +23,19 @@ void gemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
 /// Number of threads the BLAS library itself uses (1 without OpenBLAS).
+/// Threading of gemm() itself: with OpenMP, a call from outside a parallel region runs BLAS
+/// single-threaded and splits products of >= 2^18 multiply-adds across the OpenMP threads
+/// (omp_get_max_threads()); inside a parallel region it is one single-threaded call. The two
+/// thread pools never run at once (each busy-waits after its work and slows the other), so
+/// this count matters only in builds without OpenMP.
 int blas_num_threads();
 /// Sets the BLAS library's own thread count (no-op without OpenBLAS).
 void set_blas_num_threads(int n);
 
 /// While alive, BLAS runs single-threaded: use inside OpenMP parallel regions so the two
-/// thread pools do not oversubscribe the cores (see shared PERF-NOTES).
+/// thread pools do not oversubscribe the cores (see shared PERF-NOTES). The setting is
+/// process-wide: construct it on the thread that opens the parallel region, before the
+/// region, not in each team member (their saves and restores would race).
 class BlasSingleThreadScope {
  public:
   BlasSingleThreadScope();

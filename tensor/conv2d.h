@@ -1,0 +1,61 @@
+// conv2d.h — 2-D convolution on Tensors: shape checks around the raw kernels of
+// tensor/kernels/conv.h (tutorial chapter 5). No gradients here; autograd/ops/conv.cpp pairs
+// these functions into a differentiable op. Layout NCHW, weights OIHW, float32 or float64.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/kernels/conv.h"
+#include "tensor/tensor.h"
+
+namespace dl {
+
+/// Stride, padding and dilation of a 2-D convolution (groups = 1), and the algorithm to use.
+struct Conv2dArgs {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dil_h = 1, dil_w = 1;
+  /// Algorithm for forward and backward; Auto lets the kernel layer choose.
+  kernels::ConvAlgo algo = kernels::ConvAlgo::Auto;
+  /// The same stride, padding and dilation along H and W.
+  static Conv2dArgs square(int64_t stride, int64_t pad, int64_t dilation = 1) {
+    Conv2dArgs a;
+    a.stride_h = a.stride_w = stride;
+    a.pad_h = a.pad_w = pad;
+    a.dil_h = a.dil_w = dilation;
+    return a;
+  }
+};
+
+/// Validates x [N,C,H,W] against w [OC,C,KH,KW] and @p args, and returns the kernel geometry.
+/// @throws std::invalid_argument naming both shapes, e.g.
+///   "conv2d: input [8, 3, 32, 32] has 3 channels but weight [16, 4, 3, 3] expects 4",
+///   for ranks other than 4, differing dtypes, non-positive stride/dilation, negative padding,
+///   or a kernel larger than the padded input.
+kernels::ConvGeom conv2d_geom(const Tensor& x, const Tensor& w, const Conv2dArgs& args);
+
+/// y [N,OC,OH,OW] = x [N,C,H,W] * w [OC,C,KH,KW] + b [OC] (b may be undefined),
+/// with OH = (H + 2*pad_h - dil_h*(KH-1) - 1) / stride_h + 1 (likewise OW).
+/// Non-contiguous inputs are copied first. The result is a fresh contiguous tensor.
+/// @throws std::invalid_argument as conv2d_geom(), or if b is not [OC] of x's dtype.
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArgs& args);
+
+/// Gradient with respect to the input: grad_x [N,C,H,W] from grad_y [N,OC,OH,OW] and w.
+/// @param x_shape the shape of the forward input (it cannot be recovered from grad_y when the
+///        stride drops rows).
+/// @throws std::invalid_argument if grad_y is not the forward output shape.
+Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& w, const Shape& x_shape,
+                             const Conv2dArgs& args);
+
+/// Gradient with respect to the weight: grad_w [OC,C,KH,KW] = Σ over N, OH, OW of
+/// grad_y ⊗ (input patch).
+/// @throws std::invalid_argument if grad_y is not the forward output shape.
+Tensor conv2d_backward_weight(const Tensor& grad_y, const Tensor& x, const Shape& w_shape,
+                              const Conv2dArgs& args);
+
+/// Gradient with respect to the bias: grad_b [OC] = Σ over N, OH, OW of grad_y [N,OC,OH,OW]
+/// (accumulated in double).
+/// @throws std::invalid_argument if grad_y is not 4-d.
+Tensor conv2d_backward_bias(const Tensor& grad_y);
+
+}  // namespace dl

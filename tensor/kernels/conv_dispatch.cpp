@@ -1,0 +1,185 @@
+// conv_dispatch.cpp — picks the convolution algorithm per layer (tutorial chapters 5 and 6).
+// Auto: double -> im2col (exact, BLAS dgemm); float 3x3 stride-1 dilation-1 with the AVX2
+// kernels available -> Winograd F(4x4) for forward, backward-input and weight gradient, where
+// it was measured faster (see auto_winograd); everything else (1x1, 7x7, stride 2, the
+// 3-channel stem, 256+-channel layers, no AVX2) -> im2col. DL_CONV_ALGO=direct |
+// im2col | winograd2x2 | winograd4x4 replaces Auto (for learners and benchmarks); a request
+// the shape or dtype cannot honour (Winograd on a strided layer, or in double) runs im2col.
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+
+#include "tensor/kernels/conv.h"
+#include "tensor/kernels/cpu.h"
+#include "tensor/kernels/winograd3x3.h"
+#include "tensor/kernels/workspace.h"
+
+namespace dl::kernels {
+namespace {
+
+// DL_CONV_ALGO, read once. Auto when unset or unrecognised.
+ConvAlgo env_algo() {
+  static const ConvAlgo algo = [] {
+    const char* s = std::getenv("DL_CONV_ALGO");
+    if (s == nullptr) return ConvAlgo::Auto;
+    if (std::strcmp(s, "direct") == 0) return ConvAlgo::Direct;
+    if (std::strcmp(s, "im2col") == 0) return ConvAlgo::Im2col;
+    if (std::strcmp(s, "winograd2x2") == 0) return ConvAlgo::Winograd2x2;
+    if (std::strcmp(s, "winograd4x4") == 0) return ConvAlgo::Winograd4x4;
+    return ConvAlgo::Auto;
+  }();
+  return algo;
+}
+
+// Tile size for an eligible float layer. F(4x4) does 4x fewer multiplies than direct against
+// F(2x2)'s 2.25x and, with the AVX2 kernels, was faster on every CIFAR ResNet layer measured
+// (batch 128, 2 threads: 16->16 32x32 2.3 vs 5.5 ms, 32->32 16x16 1.7 vs 2.9, 64->64 8x8
+// 1.2 vs 2.4), at 4-5x F(2x2)'s rounding error (relative L2 ~1e-6 to 3e-6).
+int auto_tile(int64_t, int64_t) { return 4; }
+
+// Whether Auto may pick Winograd for a layer with C inputs and OC outputs (forward view).
+// Only the AVX2 kernels beat im2col + OpenBLAS sgemm; the portable scalar transforms lose to
+// im2col on every ResNet layer. With fewer than 8 channels on either side (the 3-channel stem)
+// the transforms dominate and im2col is as fast (measured: 3->16 32x32, batch 128). Beyond
+// 128 x 128 channels the transformed filters (36 x C x OC floats: 9.4 MB at 256, 38 MB at
+// 512) no longer fit in L2 and OpenBLAS's blocked sgemm wins: ImageNet's 256-channel 14x14
+// and 512-channel 7x7 layers ran 1.3-4x slower in Winograd than im2col, while 64 and 128
+// channels (CIFAR's 16..64, ImageNet's 56x56 and 28x28 stages) ran up to 2x faster.
+bool auto_winograd(int64_t C, int64_t OC) {
+  return use_avx2() && C >= 8 && OC >= 8 && C * OC <= 128 * 128;
+}
+
+// Backward-data of a stride-1 3x3 convolution as a forward one needs pad 2 - p >= 0.
+bool winograd_backward_applicable(const ConvGeom& g) {
+  return winograd_applicable(g) && g.pad_h <= 2 && g.pad_w <= 2;
+}
+
+// The concrete algorithm for one call: explicit argument, else DL_CONV_ALGO, else the default.
+template <class T>
+ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, int64_t C, int64_t OC) {
+  ConvAlgo a = requested != ConvAlgo::Auto ? requested : env_algo();
+  const bool is_float = std::is_same_v<T, float>;
+  if (a == ConvAlgo::Auto) {
+    if (is_float && winograd_ok && auto_winograd(C, OC))
+      return auto_tile(C, OC) == 4 ? ConvAlgo::Winograd4x4 : ConvAlgo::Winograd2x2;
+    return ConvAlgo::Im2col;
+  }
+  if ((a == ConvAlgo::Winograd2x2 || a == ConvAlgo::Winograd4x4) && !(is_float && winograd_ok))
+    return ConvAlgo::Im2col;
+  return a;
+}
+
+}  // namespace
+
+const char* conv_algo_name(ConvAlgo a) {
+  switch (a) {
+    case ConvAlgo::Auto: return "auto";
+    case ConvAlgo::Direct: return "direct";
+    case ConvAlgo::Im2col: return "im2col";
+    case ConvAlgo::Winograd2x2: return "winograd2x2";
+    case ConvAlgo::Winograd4x4: return "winograd4x4";
+  }
+  return "unknown";
+}
+
+bool winograd_applicable(const ConvGeom& g) {
+  return g.KH == 3 && g.KW == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 &&
+         g.dil_w == 1;
+}
+
+void conv2d_forward_winograd(const ConvGeom& g, const float* x, const float* w, const float* b,
+                             float* y, int tile_m) {
+#ifdef DL_WITH_AVX2
+  if (use_avx2()) return winograd3x3_forward_avx2(g, x, w, b, y, tile_m);
+#endif
+  winograd3x3_forward_ref(g, x, w, b, y, tile_m);
+}
+
+// dx = conv(dy padded by 2 - p, w') with w'[c][k][i][j] = w[k][c][2-i][2-j] (WINOGRAD.md,
+// "Backward"): the forward kernel, run on the output gradient with a flipped, transposed filter.
+void conv2d_backward_input_winograd(const ConvGeom& g, const float* dy, const float* w,
+                                    float* dx, int tile_m) {
+  float* wr = detail::thread_scratch<float, 3>(size_t(g.C * g.OC * 9));
+  for (int64_t k = 0; k < g.OC; ++k)
+    for (int64_t c = 0; c < g.C; ++c)
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j)
+          wr[((c * g.OC + k) * 3 + i) * 3 + j] = w[((k * g.C + c) * 3 + (2 - i)) * 3 + (2 - j)];
+  ConvGeom gb = g;
+  gb.C = g.OC;
+  gb.OC = g.C;
+  gb.H = g.out_h();
+  gb.W = g.out_w();
+  gb.pad_h = 2 - g.pad_h;
+  gb.pad_w = 2 - g.pad_w;
+  conv2d_forward_winograd(gb, dy, wr, nullptr, dx, tile_m);
+}
+
+void conv2d_backward_weight_winograd(const ConvGeom& g, const float* dy, const float* x,
+                                     float* dw, int tile_m) {
+#ifdef DL_WITH_AVX2
+  if (use_avx2()) return winograd3x3_backward_weight_avx2(g, dy, x, dw, tile_m);
+#endif
+  winograd3x3_backward_weight_ref(g, dy, x, dw, tile_m);
+}
+
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y, ConvAlgo algo) {
+  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g.C, g.OC);
+  switch (a) {
+    case ConvAlgo::Direct: return conv2d_forward_direct(g, x, w, b, y);
+    case ConvAlgo::Winograd2x2:
+    case ConvAlgo::Winograd4x4:
+      if constexpr (std::is_same_v<T, float>) {
+        return conv2d_forward_winograd(g, x, w, b, y, a == ConvAlgo::Winograd4x4 ? 4 : 2);
+      }
+      [[fallthrough]];
+    default: return conv2d_forward_im2col(g, x, w, b, y);
+  }
+}
+
+template <class T>
+void conv2d_backward_input(const ConvGeom& g, const T* dy, const T* w, T* dx, ConvAlgo algo) {
+  // The backward pass is a forward convolution from OC to C channels.
+  const ConvAlgo a = resolve<T>(algo, winograd_backward_applicable(g), g.OC, g.C);
+  switch (a) {
+    case ConvAlgo::Direct: return conv2d_backward_input_direct(g, dy, w, dx);
+    case ConvAlgo::Winograd2x2:
+    case ConvAlgo::Winograd4x4:
+      if constexpr (std::is_same_v<T, float>) {
+        return conv2d_backward_input_winograd(g, dy, w, dx, a == ConvAlgo::Winograd4x4 ? 4 : 2);
+      }
+      [[fallthrough]];
+    default: return conv2d_backward_input_im2col(g, dy, w, dx);
+  }
+}
+
+template <class T>
+void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, ConvAlgo algo) {
+  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g.C, g.OC);
+  switch (a) {
+    case ConvAlgo::Direct: return conv2d_backward_weight_direct(g, dy, x, dw);
+    case ConvAlgo::Winograd2x2:
+    case ConvAlgo::Winograd4x4:
+      if constexpr (std::is_same_v<T, float>) {
+        return conv2d_backward_weight_winograd(g, dy, x, dw, a == ConvAlgo::Winograd4x4 ? 4 : 2);
+      }
+      [[fallthrough]];
+    default: return conv2d_backward_weight_im2col(g, dy, x, dw);
+  }
+}
+
+template void conv2d_forward<float>(const ConvGeom&, const float*, const float*, const float*,
+                                    float*, ConvAlgo);
+template void conv2d_forward<double>(const ConvGeom&, const double*, const double*,
+                                     const double*, double*, ConvAlgo);
+template void conv2d_backward_input<float>(const ConvGeom&, const float*, const float*, float*,
+                                           ConvAlgo);
+template void conv2d_backward_input<double>(const ConvGeom&, const double*, const double*,
+                                            double*, ConvAlgo);
+template void conv2d_backward_weight<float>(const ConvGeom&, const float*, const float*, float*,
+                                            ConvAlgo);
+template void conv2d_backward_weight<double>(const ConvGeom&, const double*, const double*,
+                                             double*, ConvAlgo);
+
+}  // namespace dl::kernels

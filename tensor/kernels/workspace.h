@@ -1,0 +1,85 @@
+// workspace.h — private helpers shared by the GEMM and convolution kernels (not part of the
+// public kernel interface): per-thread growable scratch buffers, OpenMP thread counts, and
+// the split of one large GEMM across OpenMP threads.
+// A kernel asks for scratch with thread_scratch<T, Slot>(n); the buffer lives as long as the
+// thread, so steady-state training performs no allocation per call (shared PERF-NOTES: plain
+// malloc per step costs thousands of page faults). Slot tells apart buffers one thread needs
+// at the same time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#ifdef DL_WITH_OPENMP
+#include <omp.h>
+#endif
+
+namespace dl::kernels::detail {
+
+/// Per-thread scratch of at least @p n elements of T (contents unspecified). Distinct Slot
+/// values give distinct buffers; the pointer stays valid until the same thread asks the same
+/// slot for more.
+template <class T, int Slot>
+T* thread_scratch(size_t n) {
+  thread_local std::vector<T> buf;
+  if (buf.size() < n) {
+    buf.clear();
+    buf.shrink_to_fit();
+    buf.resize(n);
+  }
+  return buf.data();
+}
+
+/// Threads an OpenMP parallel region started here would get (1 without OpenMP or inside an
+/// active parallel region, where nesting is off).
+inline int max_threads() {
+#ifdef DL_WITH_OPENMP
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// Index of the calling thread in its team (0 without OpenMP).
+inline int thread_id() {
+#ifdef DL_WITH_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+/// Runs the product C[M,N] = op(A)·op(B) (+ beta C) as one call of `call`, or — with OpenMP,
+/// outside a parallel region and for at least 2^18 multiply-adds — as one call per thread on a
+/// slab of the larger output dimension (multiples of 16 wide). `call(ta, tb, M, N, K, A, B, C)`
+/// receives the slab's sizes and shifted pointers; leading dimensions are unchanged.
+template <class T, class Call>
+void split_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda,
+                const T* B, int64_t ldb, T* C, int64_t ldc, Call call) {
+  const int nt = max_threads();
+  if (nt <= 1 || double(M) * double(N) * double(K) < double(1 << 18)) {
+    call(ta, tb, M, N, K, A, B, C);
+    return;
+  }
+  const bool by_cols = N >= M;
+  const int64_t D = by_cols ? N : M;
+  int64_t parts = D / 16;
+  if (parts > nt) parts = nt;
+  if (parts < 1) parts = 1;
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel for schedule(static) num_threads(int(parts))
+#endif
+  for (int64_t t = 0; t < parts; ++t) {
+    const int64_t d0 = (t * D / parts) / 16 * 16;
+    const int64_t d1 = t + 1 == parts ? D : ((t + 1) * D / parts) / 16 * 16;
+    if (d1 <= d0) continue;
+    if (by_cols) {  // columns d0..d1 of C need columns d0..d1 of op(B)
+      call(ta, tb, M, d1 - d0, K, A, tb ? B + d0 * ldb : B + d0, C + d0);
+    } else {  // rows d0..d1 of C need rows d0..d1 of op(A)
+      call(ta, tb, d1 - d0, N, K, ta ? A + d0 : A + d0 * lda, B, C + d0 * ldc);
+    }
+  }
+}
+
+}  // namespace dl::kernels::detail

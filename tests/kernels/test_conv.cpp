@@ -1,0 +1,351 @@
+// test_conv.cpp — every convolution algorithm against the direct float64 reference, on every
+// distinct convolution shape of CIFAR ResNet-20/56 and ImageNet ResNet-18/50 (batch 1-2), plus
+// edge cases: tail tiles, 1x1 inputs, C = 1, padding 0/1/2, stride and dilation.
+//
+// Error metrics (kernel_test_util.h): rel_l2 = ||got - ref|| / ||ref|| and max_rel =
+// max|got - ref| / max|ref|, the reference being conv2d_*_direct<double> on the same data
+// widened to double. Bounds, and the ranges observed over all shapes here (each test prints
+// its numbers; forward / backward-input / weight gradient alike):
+//   im2col f32              rel_l2 < 5e-6  (observed 4e-8 .. 3e-7), max_rel < 5e-5 (< 1e-6)
+//   Winograd F(2x2) f32     rel_l2 < 5e-6  (observed 4e-8 .. 7e-7), max_rel < 5e-5 (< 1e-6)
+//   Winograd F(4x4) f32     rel_l2 < 2e-5  (observed 4e-8 .. 3.5e-6), max_rel < 1e-4 (< 1.4e-5;
+//                           weight gradient over 1024 tiles: 4.7e-6 / 1.2e-5)
+//   im2col f64              rel_l2 < 1e-12
+//   direct f32              rel_l2 < 1e-7  (accumulates in double: correctly rounded-ish)
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <ostream>
+#include <string>
+
+#ifdef DL_WITH_OPENMP
+#include <omp.h>
+#endif
+
+#include "kernel_test_util.h"
+#include "tensor/kernels/conv.h"
+#include "tensor/kernels/cpu.h"
+
+namespace dl::kernels {
+namespace {
+
+using testing::convert;
+using testing::max_rel;
+using testing::random_vec;
+using testing::rel_l2;
+
+struct Shape {
+  const char* name;
+  int64_t N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw;
+};
+
+// Square kernel / stride / padding, no dilation.
+constexpr Shape sq(const char* name, int64_t N, int64_t C, int64_t HW, int64_t OC, int64_t K,
+                   int64_t s, int64_t p) {
+  return Shape{name, N, C, HW, HW, OC, K, K, s, s, p, p, 1, 1};
+}
+
+ConvGeom geom(const Shape& s) {
+  ConvGeom g;
+  g.N = s.N, g.C = s.C, g.H = s.H, g.W = s.W, g.OC = s.OC, g.KH = s.KH, g.KW = s.KW;
+  g.stride_h = s.sh, g.stride_w = s.sw, g.pad_h = s.ph, g.pad_w = s.pw;
+  g.dil_h = s.dh, g.dil_w = s.dw;
+  return g;
+}
+
+const Shape kShapes[] = {
+    // CIFAR ResNet-20/56 (every distinct conv), batch 2.
+    sq("cifar_3to16_32", 2, 3, 32, 16, 3, 1, 1),
+    sq("cifar_16to16_32", 2, 16, 32, 16, 3, 1, 1),
+    sq("cifar_16to32_s2", 2, 16, 32, 32, 3, 2, 1),
+    sq("cifar_32to32_16", 2, 32, 16, 32, 3, 1, 1),
+    sq("cifar_32to64_s2", 2, 32, 16, 64, 3, 2, 1),
+    sq("cifar_64to64_8", 2, 64, 8, 64, 3, 1, 1),
+    sq("cifar_proj_16to32_1x1s2", 2, 16, 32, 32, 1, 2, 0),
+    sq("cifar_proj_32to64_1x1s2", 2, 32, 16, 64, 1, 2, 0),
+    // ImageNet ResNet-18, batch 1.
+    sq("in_stem_7x7s2", 1, 3, 224, 64, 7, 2, 3),
+    sq("in_64to64_56", 1, 64, 56, 64, 3, 1, 1),
+    sq("in_64to128_s2", 1, 64, 56, 128, 3, 2, 1),
+    sq("in_128to128_28", 1, 128, 28, 128, 3, 1, 1),
+    sq("in_128to256_s2", 1, 128, 28, 256, 3, 2, 1),
+    sq("in_256to256_14", 1, 256, 14, 256, 3, 1, 1),
+    sq("in_256to512_s2", 1, 256, 14, 512, 3, 2, 1),
+    sq("in_512to512_7", 1, 512, 7, 512, 3, 1, 1),
+    sq("in_proj_64to128_1x1s2", 1, 64, 56, 128, 1, 2, 0),
+    sq("in_proj_128to256_1x1s2", 1, 128, 28, 256, 1, 2, 0),
+    sq("in_proj_256to512_1x1s2", 1, 256, 14, 512, 1, 2, 0),
+    // ImageNet ResNet-50 bottlenecks (stride on the 3x3, torchvision v1.5), batch 1.
+    sq("bn_64to64_1x1_56", 1, 64, 56, 64, 1, 1, 0),
+    sq("bn_64to256_1x1_56", 1, 64, 56, 256, 1, 1, 0),
+    sq("bn_256to64_1x1_56", 1, 256, 56, 64, 1, 1, 0),
+    sq("bn_256to128_1x1_56", 1, 256, 56, 128, 1, 1, 0),
+    sq("bn_128to128_3x3s2_56", 1, 128, 56, 128, 3, 2, 1),
+    sq("bn_128to512_1x1_28", 1, 128, 28, 512, 1, 1, 0),
+    sq("bn_proj_256to512_1x1s2", 1, 256, 56, 512, 1, 2, 0),
+    sq("bn_512to128_1x1_28", 1, 512, 28, 128, 1, 1, 0),
+    sq("bn_512to256_1x1_28", 1, 512, 28, 256, 1, 1, 0),
+    sq("bn_256to256_3x3s2_28", 1, 256, 28, 256, 3, 2, 1),
+    sq("bn_256to1024_1x1_14", 1, 256, 14, 1024, 1, 1, 0),
+    sq("bn_proj_512to1024_1x1s2", 1, 512, 28, 1024, 1, 2, 0),
+    sq("bn_1024to256_1x1_14", 1, 1024, 14, 256, 1, 1, 0),
+    sq("bn_1024to512_1x1_14", 1, 1024, 14, 512, 1, 1, 0),
+    sq("bn_512to512_3x3s2_14", 1, 512, 14, 512, 3, 2, 1),
+    sq("bn_512to2048_1x1_7", 1, 512, 7, 2048, 1, 1, 0),
+    sq("bn_proj_1024to2048_1x1s2", 1, 1024, 14, 2048, 1, 2, 0),
+    sq("bn_2048to512_1x1_7", 1, 2048, 7, 512, 1, 1, 0),
+    // Edge cases: tails (H, W not multiples of 2 or 4), tiny inputs, C = 1, paddings.
+    sq("tail_7x7", 2, 4, 7, 5, 3, 1, 1),
+    Shape{"tail_5x9", 1, 3, 5, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1},
+    Shape{"tail_5x9_pad0", 2, 3, 5, 9, 6, 3, 3, 1, 1, 0, 0, 1, 1},
+    sq("input_1x1", 2, 8, 1, 4, 3, 1, 1),
+    sq("c1", 2, 1, 6, 3, 3, 1, 1),
+    sq("oc1_pad0", 1, 5, 6, 1, 3, 1, 0),
+    sq("pad2", 2, 3, 6, 4, 3, 1, 2),
+    Shape{"mixed_pad", 1, 5, 9, 7, 3, 3, 3, 1, 1, 0, 2, 1, 1},
+    Shape{"stride2_dil2", 2, 3, 11, 10, 4, 3, 3, 2, 2, 2, 2, 2, 2},
+    Shape{"k5_s3", 1, 3, 13, 12, 4, 5, 5, 3, 3, 1, 1, 1, 1},
+    Shape{"dil2_s1", 1, 4, 9, 9, 3, 3, 3, 1, 1, 2, 2, 2, 2},
+    Shape{"k3x1_asym", 2, 3, 7, 6, 5, 3, 1, 1, 2, 1, 0, 1, 1},
+    Shape{"pointwise_odd", 3, 5, 3, 7, 6, 1, 1, 1, 1, 0, 0, 1, 1},
+    sq("n1_c16", 1, 16, 10, 16, 3, 1, 1),
+};
+
+// Float inputs and float64 references for one shape, computed once and shared by the tests.
+struct Case {
+  ConvGeom g;
+  std::vector<float> x, w, b, dy;
+  std::vector<double> y, dx, dw;  // direct<double> on the same values widened to double
+};
+
+const Case& get_case(const Shape& s) {
+  static std::map<std::string, Case> cache;
+  auto it = cache.find(s.name);
+  if (it != cache.end()) return it->second;
+  Case c;
+  c.g = geom(s);
+  const ConvGeom& g = c.g;
+  const int64_t OH = g.out_h(), OW = g.out_w();
+  c.x = random_vec<float>(size_t(g.N * g.C * g.H * g.W), 11);
+  c.w = random_vec<float>(size_t(g.OC * g.C * g.KH * g.KW), 12);
+  c.b = random_vec<float>(size_t(g.OC), 13);
+  c.dy = random_vec<float>(size_t(g.N * g.OC * OH * OW), 14);
+  auto xd = convert<float, double>(c.x), wd = convert<float, double>(c.w);
+  auto bd = convert<float, double>(c.b), dyd = convert<float, double>(c.dy);
+  c.y.resize(c.dy.size());
+  c.dx.resize(c.x.size());
+  c.dw.resize(c.w.size());
+  conv2d_forward_direct<double>(g, xd.data(), wd.data(), bd.data(), c.y.data());
+  conv2d_backward_input_direct<double>(g, dyd.data(), wd.data(), c.dx.data());
+  conv2d_backward_weight_direct<double>(g, dyd.data(), xd.data(), c.dw.data());
+  return cache.emplace(s.name, std::move(c)).first->second;
+}
+
+// Runs one algorithm in float on the case and checks all three directions (dw only when
+// `with_weight`), printing the observed errors.
+struct Bounds {
+  double l2, max;
+};
+
+void check_float(const Case& c, const char* label, ConvAlgo algo, Bounds bd, bool with_weight) {
+  const ConvGeom& g = c.g;
+  std::vector<float> y(c.y.size(), -7.0f), dx(c.dx.size(), -7.0f), dw(c.dw.size(), -7.0f);
+  conv2d_forward<float>(g, c.x.data(), c.w.data(), c.b.data(), y.data(), algo);
+  conv2d_backward_input<float>(g, c.dy.data(), c.w.data(), dx.data(), algo);
+  const double ey = rel_l2(y, c.y), my = max_rel(y, c.y);
+  const double ex = rel_l2(dx, c.dx), mx = max_rel(dx, c.dx);
+  EXPECT_LT(ey, bd.l2) << label << " forward";
+  EXPECT_LT(my, bd.max) << label << " forward";
+  EXPECT_LT(ex, bd.l2) << label << " backward_input";
+  EXPECT_LT(mx, bd.max) << label << " backward_input";
+  double ew = 0, mw = 0;
+  if (with_weight) {
+    conv2d_backward_weight<float>(g, c.dy.data(), c.x.data(), dw.data(), algo);
+    ew = rel_l2(dw, c.dw), mw = max_rel(dw, c.dw);
+    EXPECT_LT(ew, bd.l2) << label << " backward_weight";
+    EXPECT_LT(mw, bd.max) << label << " backward_weight";
+  }
+  std::printf("  %-12s rel_l2 fwd %.1e bwd_in %.1e bwd_w %.1e | max_rel %.1e %.1e %.1e\n", label,
+              ey, ex, ew, my, mx, mw);
+}
+
+constexpr Bounds kIm2colF32{5e-6, 5e-5};
+constexpr Bounds kF2x2{5e-6, 5e-5};
+constexpr Bounds kF4x4{2e-5, 1e-4};
+
+class ConvShapes : public ::testing::TestWithParam<Shape> {};
+
+// gtest prints parameters in failure messages and ctest names: show the shape's name.
+void PrintTo(const Shape& s, std::ostream* os) { *os << s.name; }
+
+// Every float algorithm on one shape, sharing one float64 reference (so ctest, which runs each
+// test in its own process, computes each reference once).
+TEST_P(ConvShapes, FloatAlgorithmsMatchDirect) {
+  const Case& c = get_case(GetParam());
+  check_float(c, "im2col", ConvAlgo::Im2col, kIm2colF32, true);
+  check_float(c, "auto", ConvAlgo::Auto, kF4x4, true);  // Auto may pick F(4x4)
+  if (!winograd_applicable(c.g)) return;
+  const bool had_avx2 = use_avx2();
+  for (int simd = 0; simd < 2; ++simd) {
+    set_use_avx2(simd == 1);
+    if (simd == 1 && !use_avx2()) break;  // CPU or build without AVX2: portable path only
+    check_float(c, simd ? "wino2 avx2" : "wino2 ref", ConvAlgo::Winograd2x2, kF2x2, true);
+    check_float(c, simd ? "wino4 avx2" : "wino4 ref", ConvAlgo::Winograd4x4, kF4x4, true);
+  }
+  set_use_avx2(had_avx2);
+}
+
+TEST_P(ConvShapes, Im2colDoubleMatchesDirect) {
+  if (geom(GetParam()).macs() > 20000000) GTEST_SKIP() << "large layer: float checks cover it";
+  const Case& c = get_case(GetParam());
+  const ConvGeom& g = c.g;
+  auto xd = convert<float, double>(c.x), wd = convert<float, double>(c.w);
+  auto bd = convert<float, double>(c.b), dyd = convert<float, double>(c.dy);
+  std::vector<double> y(c.y.size()), dx(c.dx.size()), dw(c.dw.size());
+  // Auto in double is im2col; Winograd requests fall back to it too.
+  conv2d_forward<double>(g, xd.data(), wd.data(), bd.data(), y.data());
+  conv2d_backward_input<double>(g, dyd.data(), wd.data(), dx.data(), ConvAlgo::Winograd4x4);
+  conv2d_backward_weight<double>(g, dyd.data(), xd.data(), dw.data(), ConvAlgo::Im2col);
+  EXPECT_LT(rel_l2(y, c.y), 1e-12);
+  EXPECT_LT(rel_l2(dx, c.dx), 1e-12);
+  EXPECT_LT(rel_l2(dw, c.dw), 1e-12);
+}
+
+TEST_P(ConvShapes, DirectFloatMatchesDirectDouble) {
+  if (geom(GetParam()).macs() > 2000000) GTEST_SKIP() << "large layer";
+  const Case& c = get_case(GetParam());
+  check_float(c, "direct", ConvAlgo::Direct, Bounds{1e-7, 1e-6}, true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, ConvShapes, ::testing::ValuesIn(kShapes),
+                         [](const ::testing::TestParamInfo<Shape>& info) {
+                           return std::string(info.param.name);
+                         });
+
+// <col2im(c), x> == <c, im2col(x)> for random x and c: col2im is im2col's adjoint, which is
+// exactly what backward-input needs.
+TEST(Im2col, Col2imIsAdjoint) {
+  for (const Shape& s : {sq("a", 1, 3, 7, 1, 3, 1, 1), Shape{"b", 1, 2, 11, 10, 1, 3, 3, 2, 2, 2, 2, 2, 2},
+                         Shape{"c", 1, 4, 9, 7, 1, 5, 3, 3, 1, 1, 0, 1, 2},
+                         sq("d", 1, 5, 6, 1, 1, 2, 0), sq("e", 1, 2, 1, 1, 3, 1, 1)}) {
+    const ConvGeom g = geom(s);
+    const int64_t rows = g.C * g.KH * g.KW, cols = g.out_h() * g.out_w();
+    auto x = random_vec<double>(size_t(g.C * g.H * g.W), 21);
+    auto c = random_vec<double>(size_t(rows * cols), 22);
+    std::vector<double> col(c.size(), 5.0), back(x.size(), 0.0);
+    im2col<double>(g, x.data(), col.data());
+    col2im<double>(g, c.data(), back.data());
+    double lhs = 0, rhs = 0;
+    for (size_t i = 0; i < x.size(); ++i) lhs += back[i] * x[i];
+    for (size_t i = 0; i < c.size(); ++i) rhs += c[i] * col[i];
+    EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(rhs))) << s.name;
+  }
+}
+
+// Weight gradients are reduced over per-thread partials in a fixed order: same bits each run.
+TEST(Im2col, BackwardWeightIsDeterministic) {
+  const ConvGeom g = geom(sq("det", 7, 16, 12, 16, 3, 1, 1));
+  auto dy = random_vec<float>(size_t(g.N * g.OC * g.out_h() * g.out_w()), 31);
+  auto x = random_vec<float>(size_t(g.N * g.C * g.H * g.W), 32);
+  std::vector<float> a(size_t(g.OC * g.C * 9)), b(a.size());
+  conv2d_backward_weight_im2col<float>(g, dy.data(), x.data(), a.data());
+  conv2d_backward_weight_im2col<float>(g, dy.data(), x.data(), b.data());
+  EXPECT_EQ(a, b);
+}
+
+TEST(ConvDispatch, NamesAndApplicability) {
+  EXPECT_STREQ(conv_algo_name(ConvAlgo::Auto), "auto");
+  EXPECT_STREQ(conv_algo_name(ConvAlgo::Direct), "direct");
+  EXPECT_STREQ(conv_algo_name(ConvAlgo::Im2col), "im2col");
+  EXPECT_STREQ(conv_algo_name(ConvAlgo::Winograd2x2), "winograd2x2");
+  EXPECT_STREQ(conv_algo_name(ConvAlgo::Winograd4x4), "winograd4x4");
+  EXPECT_TRUE(winograd_applicable(geom(sq("w", 1, 16, 32, 16, 3, 1, 1))));
+  EXPECT_TRUE(winograd_applicable(geom(sq("w0", 1, 16, 32, 16, 3, 1, 0))));
+  EXPECT_FALSE(winograd_applicable(geom(sq("s2", 1, 16, 32, 16, 3, 2, 1))));
+  EXPECT_FALSE(winograd_applicable(geom(sq("k1", 1, 16, 32, 16, 1, 1, 0))));
+  EXPECT_FALSE(winograd_applicable(geom(Shape{"d2", 1, 4, 9, 9, 3, 3, 3, 1, 1, 2, 2, 2, 2})));
+}
+
+// A Winograd request on a layer Winograd cannot do (stride 2) runs im2col, still correct.
+TEST(ConvDispatch, InapplicableWinogradFallsBack) {
+  const Case& c = get_case(sq("cifar_16to32_s2", 2, 16, 32, 32, 3, 2, 1));
+  check_float(c, "wino->im2col", ConvAlgo::Winograd4x4, kIm2colF32, true);
+}
+
+// Backward-input with padding 3 (> 2) has no Winograd form; the dispatcher must notice.
+TEST(ConvDispatch, WinogradBackwardPad3FallsBack) {
+  const Case& c = get_case(sq("pad3", 1, 3, 6, 4, 3, 1, 3));
+  check_float(c, "pad3", ConvAlgo::Winograd2x2, kF2x2, true);
+}
+
+}  // namespace
+}  // namespace dl::kernels
+
+namespace dl::kernels {
+namespace {
+
+#ifdef DL_WITH_OPENMP
+// Every threading mode: one thread; more threads than images (each image split across
+// threads); more images than threads (whole images per thread, per-thread dw partials).
+TEST(ConvThreads, AllModesMatchDirect) {
+  const int saved = omp_get_max_threads();
+  const bool had_avx2 = use_avx2();
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    for (int64_t n : {1, 2, 5}) {
+      const Shape s = sq("thr", n, 16, 9, 24, 3, 1, 1);
+      Case c;  // not cached: N varies
+      c.g = geom(s);
+      const ConvGeom& g = c.g;
+      c.x = random_vec<float>(size_t(g.N * g.C * g.H * g.W), 41);
+      c.w = random_vec<float>(size_t(g.OC * g.C * 9), 42);
+      c.b = random_vec<float>(size_t(g.OC), 43);
+      c.dy = random_vec<float>(size_t(g.N * g.OC * g.out_h() * g.out_w()), 44);
+      auto xd = convert<float, double>(c.x), wd = convert<float, double>(c.w);
+      auto bd = convert<float, double>(c.b), dyd = convert<float, double>(c.dy);
+      c.y.resize(c.dy.size());
+      c.dx.resize(c.x.size());
+      c.dw.resize(c.w.size());
+      conv2d_forward_direct<double>(g, xd.data(), wd.data(), bd.data(), c.y.data());
+      conv2d_backward_input_direct<double>(g, dyd.data(), wd.data(), c.dx.data());
+      conv2d_backward_weight_direct<double>(g, dyd.data(), xd.data(), c.dw.data());
+      SCOPED_TRACE("threads=" + std::to_string(threads) + " N=" + std::to_string(n));
+      check_float(c, "im2col", ConvAlgo::Im2col, kIm2colF32, true);
+      for (int simd = 0; simd < 2; ++simd) {
+        set_use_avx2(simd == 1);
+        if (simd == 1 && !use_avx2()) break;
+        check_float(c, "wino2", ConvAlgo::Winograd2x2, kF2x2, true);
+        check_float(c, "wino4", ConvAlgo::Winograd4x4, kF4x4, true);
+      }
+      set_use_avx2(had_avx2);
+    }
+  }
+  omp_set_num_threads(saved);
+}
+#endif
+
+// A weight gradient summed over many tiles (batch 16, 32x32: 1024 F(4x4) tiles per channel
+// pair) stays within the bounds, and repeated runs give identical bits.
+TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
+  const ConvGeom g = geom(sq("wg", 16, 16, 32, 16, 3, 1, 1));
+  auto dy = random_vec<float>(size_t(g.N * g.OC * g.out_h() * g.out_w()), 51);
+  auto x = random_vec<float>(size_t(g.N * g.C * g.H * g.W), 52);
+  std::vector<double> ref(size_t(g.OC * g.C * 9));
+  auto dyd = convert<float, double>(dy), xd = convert<float, double>(x);
+  conv2d_backward_weight_direct<double>(g, dyd.data(), xd.data(), ref.data());
+  for (int m : {2, 4}) {
+    std::vector<float> a(ref.size()), b(ref.size());
+    conv2d_backward_weight_winograd(g, dy.data(), x.data(), a.data(), m);
+    conv2d_backward_weight_winograd(g, dy.data(), x.data(), b.data(), m);
+    EXPECT_EQ(a, b) << "F(" << m << "x" << m << ")";
+    const Bounds bd = m == 2 ? kF2x2 : kF4x4;
+    EXPECT_LT(rel_l2(a, ref), bd.l2) << m;
+    EXPECT_LT(max_rel(a, ref), bd.max) << m;
+    std::printf("  F(%dx%d) dw batch 16: rel_l2 %.1e max_rel %.1e\n", m, m, rel_l2(a, ref),
+                max_rel(a, ref));
+  }
+}
+
+}  // namespace
+}  // namespace dl::kernels
