@@ -104,9 +104,9 @@ Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& w_in, const Sha
   check_grad_output(grad_y, g, "backward_input");
   check_dtypes(grad_y, w_in, "grad_output", "weight");
   const Tensor dy = grad_y.contiguous(), w = w_in.contiguous();
-  // Zero-initialised: the kernels overwrite dx, but an empty batch never touches it.
-  Tensor dx = Tensor::zeros(x_shape, dy.dtype());
-  if (dx.numel() == 0 || dy.numel() == 0) return dx;
+  // The kernels overwrite every element, so no zero-fill pass (except when there is no work).
+  if (shape_numel(x_shape) == 0 || dy.numel() == 0) return Tensor::zeros(x_shape, dy.dtype());
+  Tensor dx = Tensor::empty(x_shape, dy.dtype());
   dispatch_floating(dy.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     kernels::conv2d_backward_input<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>(), args.algo);
@@ -121,8 +121,8 @@ Tensor conv2d_backward_weight(const Tensor& grad_y, const Tensor& x_in, const Sh
   check_grad_output(grad_y, g, "backward_weight");
   check_dtypes(grad_y, x_in, "grad_output", "input");
   const Tensor dy = grad_y.contiguous(), x = x_in.contiguous();
-  Tensor dw = Tensor::zeros(w_shape, dy.dtype());
-  if (dw.numel() == 0 || dy.numel() == 0) return dw;
+  if (shape_numel(w_shape) == 0 || dy.numel() == 0) return Tensor::zeros(w_shape, dy.dtype());
+  Tensor dw = Tensor::empty(w_shape, dy.dtype());  // overwritten by the kernel
   dispatch_floating(dy.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     kernels::conv2d_backward_weight<T>(g, dy.data<T>(), x.data<T>(), dw.data<T>(), args.algo);

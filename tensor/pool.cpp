@@ -16,7 +16,7 @@ namespace dl {
 namespace {
 
 /// Below this many elements a pooling op runs on one thread.
-constexpr int64_t kPoolGrain = 32768;
+[[maybe_unused]] constexpr int64_t kPoolGrain = 32768;
 
 void require(bool ok, const char* op, const std::string& message) {
   if (!ok) throw std::invalid_argument(std::string(op) + ": " + message);

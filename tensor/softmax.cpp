@@ -14,7 +14,7 @@ namespace dl {
 
 namespace {
 
-constexpr int64_t kSoftmaxGrain = 32768;
+[[maybe_unused]] constexpr int64_t kSoftmaxGrain = 32768;
 
 void require(bool ok, const char* op, const std::string& message) {
   if (!ok) throw std::invalid_argument(std::string(op) + ": " + message);

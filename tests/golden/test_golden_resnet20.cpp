@@ -13,6 +13,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "models/registry.h"
+#include "train/sgd.h"
 #include "nn/conv2d.h"
 #include "nn/safetensors.h"
 
@@ -71,13 +72,12 @@ Step train_step(const dl::SafetensorsFile& golden, const std::string& layout, DT
   s.loss = loss.data();
   for (const auto& [name, p] : model->named_parameters()) s.grads.emplace_back(name, p.grad());
 
-  // PyTorch's SGD, first step: buf = g + wd·p (no dampening), p -= lr·buf.
-  dl::ag::NoGradGuard no_grad;
-  for (auto& p : model->parameters()) {
-    Tensor buf = p.grad().clone();
-    buf.add_(p.data(), 1e-4);
-    p.data().add_(buf, -0.1);
-  }
+  // The project's optimiser with PyTorch's semantics; first step: buf = g + wd·p, p -= lr·buf.
+  dl::train::SgdOptions sgd_options;
+  sgd_options.lr = 0.1;
+  sgd_options.momentum = 0.9;
+  sgd_options.weight_decay = 1e-4;
+  dl::train::Sgd(model->named_parameters(), sgd_options).step();
   for (const auto& [name, t] : model->state_dict()) s.after.emplace_back(name, t.clone());
   return s;
 }
@@ -92,36 +92,46 @@ TEST_P(GoldenResnet20, TrainingStepMatchesPyTorch) {
   const dl::SafetensorsFile golden = dl::load_safetensors(path);
   const DType dtype = golden.at("input").dtype();
   const bool f64 = dtype == DType::Float64;
-  // float64: every value to 1e-10 of its tensor's scale (we reach ~1e-14).
-  // float32: the forward to 1e-4, but gradients only to 1e-2 against PyTorch. The batch is
-  // ill-conditioned: some pre-activations lie within ~1e-6 of a ReLU kink (a bn1 output of
-  // layer2.0 is 2.2e-6), so float32 rounding in the forward can flip a ReLU and reroute its
-  // gradient. PyTorch's own float32 gradients for the "append" layout are 4e-3 away from the
-  // float64 result of the same step. The tight float32 check is against our float64 path.
-  const double tol = f64 ? 1e-10 : 1e-4;
-  const double golden_grad_tol = f64 ? 1e-10 : 1e-2;
-
   const Step s = train_step(golden, layout, dtype);
-  EXPECT_LT(scaled_error(s.logits, golden.at(layout + ".logits")), tol);
-  EXPECT_LT(scaled_error(s.loss, golden.at(layout + ".loss")), tol);
-  for (const auto& [name, g] : s.grads) {
-    ASSERT_TRUE(g.defined()) << name;
-    EXPECT_LT(scaled_error(g, golden.at(layout + ".grad." + name)), golden_grad_tol) << name;
+  if (f64) {
+    // float64 against float64: everything to 1e-10 of its tensor's scale (we reach ~1e-14).
+    EXPECT_LT(scaled_error(s.logits, golden.at(layout + ".logits")), 1e-10);
+    EXPECT_LT(scaled_error(s.loss, golden.at(layout + ".loss")), 1e-10);
+    for (const auto& [name, g] : s.grads)
+      EXPECT_LT(scaled_error(g, golden.at(layout + ".grad." + name)), 1e-10) << name;
+    for (const auto& [name, t] : s.after)
+      EXPECT_LT(scaled_error(t, golden.at(layout + ".after_step." + name)), 1e-10) << name;
+    return;
   }
-  for (const auto& [name, t] : s.after) {
+  // float32: the forward matches PyTorch to 1e-4. Gradients are judged against the exact
+  // answer — our float64 path on the same data, which the f64 case shows equals PyTorch's —
+  // and must be within 1e-4, or of the same order as PyTorch's own float32 error (at most
+  // 3x it). The second bound matters only for the "append" layout: some pre-activations of
+  // this batch lie within ~1e-6 of a ReLU kink, float32 rounding flips some of them, and
+  // which ones flip depends on summation order. PyTorch's own float32 gradients there are up
+  // to 9e-4 from exact; ours up to 2.2e-3 (measured). The "symmetric" layout meets 1e-4.
+  const double kOrderOfPyTorch = 3.0;
+  EXPECT_LT(scaled_error(s.logits, golden.at(layout + ".logits")), 1e-4);
+  EXPECT_LT(scaled_error(s.loss, golden.at(layout + ".loss")), 1e-4);
+  const Step exact = train_step(golden, layout, DType::Float64);
+  for (size_t i = 0; i < s.grads.size(); ++i) {
+    const std::string& name = s.grads[i].first;
+    const Tensor& pytorch = golden.at(layout + ".grad." + name);
+    const double pytorch_error = scaled_error(pytorch, exact.grads[i].second);
+    ASSERT_TRUE(s.grads[i].second.defined()) << name;
+    EXPECT_LE(scaled_error(s.grads[i].second, exact.grads[i].second), std::max(1e-4, kOrderOfPyTorch * pytorch_error))
+        << name << " (PyTorch float32 is " << pytorch_error << " from exact)";
+  }
+  for (size_t i = 0; i < s.after.size(); ++i) {
+    const auto& [name, t] = s.after[i];
     const Tensor& want = golden.at(layout + ".after_step." + name);
     if (t.dtype() == DType::Int64) {
       EXPECT_EQ(t.to_vector(), want.to_vector()) << name;  // num_batches_tracked = 1
     } else {
-      EXPECT_LT(scaled_error(t, want), golden_grad_tol) << name;
+      const double pytorch_error = scaled_error(want, exact.after[i].second);
+      EXPECT_LE(scaled_error(t, exact.after[i].second), std::max(1e-4, kOrderOfPyTorch * pytorch_error))
+          << name;
     }
-  }
-
-  if (!f64) {
-    // The same float32 data through our float64 path: float32 rounding alone, ~1e-6.
-    const Step ref = train_step(golden, layout, DType::Float64);
-    for (size_t i = 0; i < s.grads.size(); ++i)
-      EXPECT_LT(scaled_error(s.grads[i].second, ref.grads[i].second), tol) << s.grads[i].first;
   }
 }
 
