@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target resnet
-./build/app/resnet train --model resnet20 --epochs "${EPOCHS:-8}" --out runs/quickstart "$@"
+./build/app/resnet train --model resnet20 --epochs "${EPOCHS:-15}" --out runs/quickstart "$@"
