@@ -24,11 +24,15 @@ void add_plot_command(CLI::App& app) {
     for (size_t i = 0; i < o->runs.size(); ++i) {
       const std::string& run = o->runs[i];
       const auto rows = train::read_metrics_csv(run + "/metrics.csv");
-      const std::string name = std::filesystem::path(run).filename().string();
-      for (auto& s : train::error_curves(rows, name.empty() ? run : name, train::palette_color(int(i))))
+      // The legend names a run by its directory: "runs/r20/" and "runs/r20" are both "r20".
+      std::filesystem::path dir(run);
+      if (dir.filename().empty()) dir = dir.parent_path();
+      const std::string name = dir.filename().empty() ? run : dir.filename().string();
+      for (auto& s : train::error_curves(rows, name, train::palette_color(int(i))))
         series.push_back(std::move(s));
     }
-    train::write_file_atomic(o->output, train::render_svg_chart(series, o->title, "epoch", "error (%)"));
+    train::write_file_atomic(o->output,
+                             train::render_svg_chart(series, o->title, "epoch", "error (%)"));
     std::cout << "wrote " << o->output << " (" << o->runs.size() << " runs)\n";
   });
 }

@@ -73,7 +73,11 @@ void BatchLoader::build_batch(const std::vector<int64_t>& order, int64_t epoch, 
   }
 }
 
-void BatchLoader::start_epoch(int64_t epoch) {
+void BatchLoader::start_epoch(int64_t epoch, int64_t first_batch) {
+  if (first_batch < 0 || first_batch > num_batches_)
+    throw std::invalid_argument("BatchLoader::start_epoch: first_batch must be in [0, " +
+                                std::to_string(num_batches_) + "], got " +
+                                std::to_string(first_batch));
   auto order = std::make_shared<const std::vector<int64_t>>(epoch_order(epoch));
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -81,8 +85,8 @@ void BatchLoader::start_epoch(int64_t epoch) {
     started_ = true;
     epoch_ = epoch;
     order_ = std::move(order);
-    next_claim_ = 0;
-    next_consume_ = 0;
+    next_claim_ = first_batch;
+    next_consume_ = first_batch;
     ready_.clear();
     errors_.clear();
   }

@@ -56,8 +56,11 @@ class BatchLoader {
   BatchLoader& operator=(const BatchLoader&) = delete;
 
   /// Starts epoch @p epoch (any earlier epoch's pending batches are discarded) and lets the
-  /// workers begin preparing its first batches.
-  void start_epoch(int64_t epoch);
+  /// workers begin preparing its batches from @p first_batch on. A resumed run passes the
+  /// batches it already trained on: they are skipped without being built, and the rest are
+  /// the same batches an uninterrupted epoch would deliver.
+  /// @throws std::invalid_argument unless 0 <= first_batch <= num_batches().
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   /// Moves the next batch of the current epoch into @p out; false when the epoch is done.
   /// Throws std::logic_error if no epoch was started.
   bool next(Batch& out);

@@ -1,6 +1,9 @@
-// lr_schedule.cpp — the schedules of lr_schedule.h (tutorial chapter 10).
+// lr_schedule.cpp — the schedules of lr_schedule.h (tutorial chapter 10), each following its
+// torch.optim.lr_scheduler namesake: MultiStepLR, CosineAnnealingLR (Loshchilov & Hutter,
+// "SGDR", 2017), OneCycleLR (Smith & Topin, "Super-convergence", 2017), ReduceLROnPlateau.
 #include "train/lr_schedule.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -25,18 +28,29 @@ double MultiStepLr::lr(int64_t step) const {
 
 std::string MultiStepLr::describe() const {
   std::ostringstream os;
+  if (milestones_.empty()) {
+    os << "constant(lr=" << base_lr_ << ')';
+    return os.str();
+  }
   os << "multistep(lr=" << base_lr_ << ", gamma=" << gamma_ << ", milestones=";
   for (size_t i = 0; i < milestones_.size(); ++i) os << (i ? "/" : "") << milestones_[i];
   os << ')';
   return os.str();
 }
 
+namespace {
+/// Cosine interpolation from a (t = 0) to b (t = 1): b + (a − b)·(1 + cos πt)/2.
+double cosine_anneal(double a, double b, double t) {
+  return b + (a - b) * 0.5 * (1.0 + std::cos(M_PI * t));
+}
+}  // namespace
+
 CosineLr::CosineLr(double base_lr, int64_t total_steps, double min_lr)
     : base_lr_(base_lr), min_lr_(min_lr), total_(std::max<int64_t>(1, total_steps)) {}
 
 double CosineLr::lr(int64_t step) const {
   const double t = std::min(1.0, double(step) / double(total_));
-  return min_lr_ + 0.5 * (base_lr_ - min_lr_) * (1.0 + std::cos(M_PI * t));
+  return cosine_anneal(base_lr_, min_lr_, t);
 }
 
 std::string CosineLr::describe() const {
@@ -47,30 +61,50 @@ std::string CosineLr::describe() const {
 
 OneCycleLr::OneCycleLr(double max_lr, int64_t total_steps, double pct_start, double div_factor,
                        double final_div)
-    : max_lr_(max_lr), pct_start_(pct_start), div_factor_(div_factor), final_div_(final_div),
+    : max_lr_(max_lr),
+      pct_start_(pct_start),
+      div_factor_(div_factor),
+      final_div_(final_div),
       total_(std::max<int64_t>(2, total_steps)) {
-  if (pct_start <= 0 || pct_start >= 1)
-    throw std::invalid_argument("OneCycleLr: pct_start must be in (0, 1)");
+  if (!(pct_start > 0 && pct_start < 1))
+    throw std::invalid_argument("OneCycleLr: pct_start must be in (0, 1), got " +
+                                std::to_string(pct_start));
+  if (!(div_factor > 0 && final_div > 0))
+    throw std::invalid_argument("OneCycleLr: div_factor and final_div must be > 0");
 }
 
 double OneCycleLr::lr(int64_t step) const {
-  // Cosine interpolation from a to b as t goes 0 -> 1.
-  auto anneal = [](double a, double b, double t) { return b + (a - b) * 0.5 * (1 + std::cos(M_PI * t)); };
-  const double up = pct_start_ * double(total_ - 1);
-  const double s = std::min<double>(double(step), double(total_ - 1));
-  if (s <= up) return anneal(max_lr_ / div_factor_, max_lr_, up > 0 ? s / up : 1.0);
-  return anneal(max_lr_, max_lr_ / final_div_, (s - up) / (double(total_ - 1) - up));
+  // PyTorch's phase boundaries: the peak is at step pct·T − 1 and the end at T − 1; steps
+  // past the end keep the final lr. With pct·T <= 1 there is no warm-up phase at all.
+  const double initial = max_lr_ / div_factor_;
+  const double last = double(total_ - 1);
+  const double peak = pct_start_ * double(total_) - 1.0;
+  const double s = std::min(double(step), last);
+  if (peak > 0 && s <= peak) return cosine_anneal(initial, max_lr_, s / peak);
+  return cosine_anneal(max_lr_, initial / final_div_, (s - peak) / (last - peak));
 }
 
 std::string OneCycleLr::describe() const {
   std::ostringstream os;
-  os << "onecycle(max_lr=" << max_lr_ << ", steps=" << total_ << ", pct_start=" << pct_start_ << ')';
+  os << "onecycle(max_lr=" << max_lr_ << ", steps=" << total_ << ", pct_start=" << pct_start_
+     << ')';
   return os.str();
 }
 
-PlateauLr::PlateauLr(double base_lr, double factor, int64_t patience, double threshold, double min_lr)
-    : current_(base_lr), factor_(factor), threshold_(threshold), min_lr_(min_lr),
-      patience_(patience), best_(INFINITY) {}
+PlateauLr::PlateauLr(double base_lr, double factor, int64_t patience, double threshold,
+                     double min_lr)
+    : current_(base_lr),
+      factor_(factor),
+      threshold_(threshold),
+      min_lr_(min_lr),
+      patience_(patience),
+      best_(INFINITY) {
+  if (!(factor > 0 && factor < 1))
+    throw std::invalid_argument("PlateauLr: factor must be in (0, 1), got " +
+                                std::to_string(factor));
+  if (patience < 0 || threshold < 0)
+    throw std::invalid_argument("PlateauLr: patience and threshold must be >= 0");
+}
 
 double PlateauLr::lr(int64_t) const { return current_; }
 
@@ -91,7 +125,8 @@ std::vector<double> PlateauLr::state() const { return {current_, best_, double(b
 
 void PlateauLr::set_state(const std::vector<double>& s) {
   if (s.size() != 3)
-    throw std::invalid_argument("PlateauLr: expected 3 state values, got " + std::to_string(s.size()));
+    throw std::invalid_argument("PlateauLr: expected 3 state values, got " +
+                                std::to_string(s.size()));
   current_ = s[0];
   best_ = s[1];
   bad_epochs_ = int64_t(s[2]);
@@ -104,7 +139,12 @@ std::string PlateauLr::describe() const {
 }
 
 WarmupLr::WarmupLr(std::unique_ptr<LrSchedule> inner, int64_t warmup_steps, double start_lr)
-    : inner_(std::move(inner)), warmup_(warmup_steps), start_lr_(start_lr) {}
+    : inner_(std::move(inner)), warmup_(warmup_steps), start_lr_(start_lr) {
+  if (!inner_) throw std::invalid_argument("WarmupLr: no schedule to wrap");
+  if (warmup_ <= 0)
+    throw std::invalid_argument("WarmupLr: warmup_steps must be > 0, got " +
+                                std::to_string(warmup_));
+}
 
 double WarmupLr::lr(int64_t step) const {
   if (step >= warmup_) return inner_->lr(step);
@@ -122,11 +162,17 @@ std::unique_ptr<LrSchedule> make_schedule(const std::string& name, double base_l
                                           int64_t total_steps, int64_t warmup_steps,
                                           double warmup_lr) {
   std::unique_ptr<LrSchedule> s;
-  if (name == "multistep") s = std::make_unique<MultiStepLr>(base_lr, std::vector<int64_t>{total_steps / 2, total_steps * 3 / 4});
-  else if (name == "cosine") s = std::make_unique<CosineLr>(base_lr, total_steps);
-  else if (name == "onecycle") s = std::make_unique<OneCycleLr>(base_lr, total_steps);
-  else if (name == "plateau") s = std::make_unique<PlateauLr>(base_lr);
-  else if (name == "constant") s = std::make_unique<MultiStepLr>(base_lr, std::vector<int64_t>{});
+  if (name == "multistep")
+    s = std::make_unique<MultiStepLr>(base_lr,
+                                      std::vector<int64_t>{total_steps / 2, total_steps * 3 / 4});
+  else if (name == "cosine")
+    s = std::make_unique<CosineLr>(base_lr, total_steps);
+  else if (name == "onecycle")
+    s = std::make_unique<OneCycleLr>(base_lr, total_steps);
+  else if (name == "plateau")
+    s = std::make_unique<PlateauLr>(base_lr);
+  else if (name == "constant")
+    s = std::make_unique<MultiStepLr>(base_lr, std::vector<int64_t>{});
   else
     throw std::invalid_argument("schedule: unknown name '" + name +
                                 "' (known: multistep, cosine, onecycle, plateau, constant)");

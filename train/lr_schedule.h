@@ -27,7 +27,7 @@ class LrSchedule {
   virtual std::string describe() const = 0;
 };
 
-/// lr · gamma^(number of milestones ≤ step).
+/// lr · gamma^(number of milestones ≤ step); with no milestones, a constant lr.
 class MultiStepLr : public LrSchedule {
  public:
   MultiStepLr(double base_lr, std::vector<int64_t> milestones, double gamma = 0.1);
@@ -51,8 +51,10 @@ class CosineLr : public LrSchedule {
   int64_t total_;
 };
 
-/// Leslie Smith's one-cycle: cosine up from max_lr/div_factor to max_lr over pct_start of
-/// the steps, then cosine down to max_lr/final_div.
+/// Leslie Smith's one-cycle, as torch.optim.lr_scheduler.OneCycleLR (cosine, two phases):
+/// cosine up from initial = max_lr/div_factor to max_lr until step pct_start·total_steps − 1,
+/// then cosine down to initial/final_div at step total_steps − 1 (held there after).
+/// @throws std::invalid_argument unless 0 < pct_start < 1, div_factor > 0 and final_div > 0.
 class OneCycleLr : public LrSchedule {
  public:
   OneCycleLr(double max_lr, int64_t total_steps, double pct_start = 0.3, double div_factor = 25,
@@ -65,8 +67,11 @@ class OneCycleLr : public LrSchedule {
   int64_t total_;
 };
 
-/// Divides the lr by 1/factor when the metric has not improved by more than threshold
-/// (relative) for @p patience epochs; never below min_lr.
+/// Multiplies the lr by @p factor when the metric (lower is better) has gone more than
+/// @p patience epochs without improving on its best by more than @p threshold (relative):
+/// torch's ReduceLROnPlateau(mode="min", threshold_mode="rel", cooldown=0). Never below min_lr.
+/// state() is {current lr, best metric, epochs without improvement}.
+/// @throws std::invalid_argument unless 0 < factor < 1, patience >= 0 and threshold >= 0.
 class PlateauLr : public LrSchedule {
  public:
   PlateauLr(double base_lr, double factor = 0.1, int64_t patience = 10, double threshold = 1e-4,
@@ -85,7 +90,9 @@ class PlateauLr : public LrSchedule {
 };
 
 /// Linear warm-up from start_lr to the wrapped schedule's value over @p warmup_steps, then
-/// the wrapped schedule (its own step count continues, not restarted).
+/// the wrapped schedule (its own step count continues, not restarted). Epoch ends and state
+/// pass through to the wrapped schedule.
+/// @throws std::invalid_argument for a null schedule or warmup_steps <= 0.
 class WarmupLr : public LrSchedule {
  public:
   WarmupLr(std::unique_ptr<LrSchedule> inner, int64_t warmup_steps, double start_lr);

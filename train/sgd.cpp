@@ -1,4 +1,6 @@
 // sgd.cpp — the SGD update as one fused pass over each parameter (tutorial chapter 10).
+// The rule is torch.optim.SGD's (see sgd.h); tests/train/test_sgd.cpp checks it against steps
+// worked out by hand, and tests/golden against a PyTorch step of ResNet-20.
 #include "train/sgd.h"
 
 #include <stdexcept>
@@ -24,8 +26,8 @@ namespace {
 /// p -= lr·d where g = grad + wd·p, buf = m·buf + g (or g on the first step), and
 /// d = buf, or g + m·buf with Nesterov. One pass over memory per parameter.
 template <class T>
-void sgd_update(T* p, const T* grad, T* buf, int64_t n, bool first, double lr, double m,
-                double wd, bool nesterov) {
+void sgd_update(T* p, const T* grad, T* buf, int64_t n, bool first, double lr, double m, double wd,
+                bool nesterov) {
   const T tlr = T(lr), tm = T(m), twd = T(wd);
 #ifdef DL_WITH_OPENMP
 #pragma omp parallel for simd schedule(static) if (n > 65536)
@@ -47,7 +49,8 @@ void Sgd::step() {
     const Tensor& grad = s.param.grad();
     if (!grad.defined()) continue;
     Tensor& p = s.param.data();
-    if (!p.is_contiguous()) throw std::logic_error("Sgd: parameter " + s.name + " is not contiguous");
+    if (!p.is_contiguous())
+      throw std::logic_error("Sgd: parameter " + s.name + " is not contiguous");
     const bool first = !s.momentum_buffer.defined();
     if (options_.momentum > 0 && first) s.momentum_buffer = Tensor::empty(p.shape(), p.dtype());
     const Tensor g = grad.to(p.dtype()).contiguous();
@@ -55,8 +58,8 @@ void Sgd::step() {
     dispatch_floating(p.dtype(), "Sgd::step", [&](auto tag) {
       using T = decltype(tag);
       sgd_update<T>(p.data<T>(), g.data<T>(),
-                    options_.momentum > 0 ? s.momentum_buffer.data<T>() : nullptr, p.numel(),
-                    first, options_.lr, options_.momentum, wd, options_.nesterov);
+                    options_.momentum > 0 ? s.momentum_buffer.data<T>() : nullptr, p.numel(), first,
+                    options_.lr, options_.momentum, wd, options_.nesterov);
     });
   }
 }
@@ -68,7 +71,8 @@ void Sgd::zero_grad() {
 nn::StateDict Sgd::state_dict() const {
   nn::StateDict out;
   for (const Slot& s : slots_)
-    if (s.momentum_buffer.defined()) out.emplace_back("momentum_buffer." + s.name, s.momentum_buffer);
+    if (s.momentum_buffer.defined())
+      out.emplace_back("momentum_buffer." + s.name, s.momentum_buffer);
   return out;
 }
 

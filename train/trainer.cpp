@@ -1,4 +1,7 @@
 // trainer.cpp — the epoch loop, metrics, curves, checkpoints and Ctrl-C (tutorial ch. 10).
+// Exact resumption rests on three facts: batches are a function of (seed, epoch, batch index)
+// (train/loader.h), the checkpoint holds every other piece of state (train/checkpoint.h), and
+// the kernels are deterministic for a fixed thread count.
 #include "train/trainer.h"
 
 #include <atomic>
@@ -7,6 +10,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -34,7 +38,12 @@ namespace fs = std::filesystem;
 namespace {
 
 std::atomic<bool> interrupt_requested{false};
-extern "C" void on_sigint(int) { interrupt_requested = true; }
+/// Sets the flag the loop polls after each step; the default action is restored so that a
+/// second Ctrl-C stops the process at once (signal() is async-signal-safe).
+extern "C" void on_sigint(int) {
+  interrupt_requested = true;
+  std::signal(SIGINT, SIG_DFL);
+}
 
 /// Installs the SIGINT handler for the lifetime of a run and restores the old one after.
 class SigintScope {
@@ -44,6 +53,8 @@ class SigintScope {
     previous_ = std::signal(SIGINT, on_sigint);
   }
   ~SigintScope() { std::signal(SIGINT, previous_); }
+  SigintScope(const SigintScope&) = delete;
+  SigintScope& operator=(const SigintScope&) = delete;
 
  private:
   void (*previous_)(int);
@@ -65,7 +76,8 @@ Data load_data(const TrainConfig& c) {
   d.train = load_cifar10_dir(dir, true);
   if (c.max_train_images > 0 && c.max_train_images < d.train.size()) {
     std::vector<int64_t> idx(c.max_train_images);
-    for (int64_t i = 0; i < c.max_train_images; ++i) idx[i] = i * d.train.size() / c.max_train_images;
+    for (int64_t i = 0; i < c.max_train_images; ++i)
+      idx[i] = i * d.train.size() / c.max_train_images;
     d.train = d.train.subset(idx);
   }
   if (c.holdout > 0) {
@@ -99,12 +111,132 @@ std::vector<MetricsRow> metrics_up_to(const std::string& path, int64_t epochs) {
 
 void write_curves(const std::string& out_dir, const std::vector<MetricsRow>& rows,
                   const std::string& model) {
-  const std::string svg = render_svg_chart(error_curves(rows, model), model + " on CIFAR-10",
-                                           "epoch", "error (%)");
+  const std::string svg =
+      render_svg_chart(error_curves(rows, model), model + " on CIFAR-10", "epoch", "error (%)");
   write_file_atomic(out_dir + "/curves.svg", svg);
 }
 
+/// Calls f(option name, field) for every setting of a TrainConfig; the names are the
+/// `resnet train` flags without dashes. One list serves saving and restoring.
+template <class F>
+void for_each_setting(TrainConfig& c, F&& f) {
+  f("model", c.model);
+  f("data", c.data_dir);
+  f("epochs", c.epochs);
+  f("batch-size", c.batch_size);
+  f("lr", c.lr);
+  f("schedule", c.schedule);
+  f("warmup-steps", c.warmup_steps);
+  f("warmup-lr", c.warmup_lr);
+  f("momentum", c.momentum);
+  f("wd", c.weight_decay);
+  f("nesterov", c.nesterov);
+  f("no-bn-decay", c.no_bn_decay);
+  f("label-smoothing", c.label_smoothing);
+  f("holdout", c.holdout);
+  f("per-pixel-mean", c.per_pixel_mean);
+  f("shortcut", c.shortcut);
+  f("seed", c.seed);
+  f("threads", c.threads);
+  f("loader-threads", c.loader_threads);
+  f("max-train-images", c.max_train_images);
+}
+
+/// Text that reads back to the same value (17 digits for doubles; bools as true/false).
+template <class T>
+std::string to_text(const T& v) {
+  std::ostringstream os;
+  os << std::boolalpha << std::setprecision(17) << v;
+  return os.str();
+}
+
+/// Parses all of @p s into @p v; false if it is not a complete value of that type.
+template <class T>
+bool from_text(const std::string& s, T& v) {
+  std::istringstream in(s);
+  in >> std::boolalpha >> v;
+  return !in.fail() && in.peek() == std::istringstream::traits_type::eof();
+}
+bool from_text(const std::string& s, std::string& v) {
+  v = s;
+  return true;
+}
+
+/// The metadata stored with checkpoints and weights: the settings, the number of training
+/// images, the normalisation and the schedule.
+std::map<std::string, std::string> run_metadata(const TrainConfig& c, const LrSchedule& schedule,
+                                                int64_t train_images, const Normalizer& norm) {
+  std::map<std::string, std::string> meta = config_metadata(c);
+  for (auto& [k, v] : normalizer_metadata(norm)) meta[k] = v;
+  meta["train_images"] = std::to_string(train_images);
+  meta["schedule"] = schedule.describe();
+  return meta;
+}
+
+/// Throws unless the checkpoint at @p path was written by a run with the same model and data
+/// order as this one: resuming it otherwise would silently train something else.
+void check_resumable(const std::string& path, const std::map<std::string, std::string>& saved,
+                     const std::map<std::string, std::string>& now) {
+  for (const char* key :
+       {"config.model", "config.shortcut", "config.seed", "config.batch-size", "config.holdout",
+        "train_images", "norm.mean", "norm.std", "norm.pixel_mean"}) {
+    auto value = [key](const std::map<std::string, std::string>& m) {
+      const auto it = m.find(key);
+      return it == m.end() ? std::string("(none)") : it->second;
+    };
+    if (value(saved) != value(now))
+      throw std::runtime_error("resume: checkpoint '" + path + "' was written with " + key + " = " +
+                               value(saved).substr(0, 40) + ", this run has " +
+                               value(now).substr(0, 40) +
+                               "; use the same settings, or a new --out to start afresh");
+  }
+}
+
+/// Where @p p stands, for people: epochs counted from 1, e.g. "in epoch 2 after batch 7".
+std::string position(const TrainProgress& p) {
+  if (p.batch == 0) return "after epoch " + std::to_string(p.epoch);
+  return "in epoch " + std::to_string(p.epoch + 1) + " after batch " + std::to_string(p.batch);
+}
+
+/// Forward, cross-entropy, backward and one SGD step on batch @p b; adds the batch's summed
+/// loss and correct predictions (made before the step) to @p progress.
+void train_step(nn::Module& model, Sgd& sgd, const Batch& b, double label_smoothing,
+                TrainProgress& progress) {
+  const Tensor x = Tensor::from_vector(b.images, {b.size, b.channels, b.height, b.width});
+  const Tensor labels = Tensor::from_vector(b.labels, {b.size});
+  const ag::Variable logits = model(ag::Variable(x));
+  const ag::Variable loss = ag::cross_entropy(logits, labels, label_smoothing);
+  sgd.zero_grad();
+  loss.backward();
+  sgd.step();
+  ++progress.global_step;
+  ++progress.batch;
+  progress.images += b.size;
+  progress.correct += int64_t(sum(eq(argmax(logits.data(), 1), labels)).item());
+  progress.loss_sum += loss.item() * double(b.size);  // the loss is the batch mean
+}
+
 }  // namespace
+
+std::map<std::string, std::string> config_metadata(const TrainConfig& config) {
+  std::map<std::string, std::string> meta;
+  TrainConfig copy = config;
+  for_each_setting(copy, [&meta](const char* name, const auto& field) {
+    meta[std::string("config.") + name] = to_text(field);
+  });
+  return meta;
+}
+
+void restore_config(const std::map<std::string, std::string>& metadata,
+                    const std::set<std::string>& keep, TrainConfig& config) {
+  for_each_setting(config, [&](const char* name, auto& field) {
+    const auto it = metadata.find(std::string("config.") + name);
+    if (it == metadata.end() || keep.count(name)) return;
+    if (!from_text(it->second, field))
+      throw std::runtime_error("restore_config: metadata entry " + it->first + " = '" + it->second +
+                               "' is not a valid value");
+  });
+}
 
 std::string bundled_sample_dir() {
   const std::string local = "data/cifar10-sample";
@@ -120,7 +252,7 @@ TrainResult run_training(const TrainConfig& c, std::ostream& out) {
 
   const Data data = load_data(c);
   out << "data: " << data.train.size() << " train / " << data.test.size() << ' ' << data.test_name
-      << " images from " << (c.data_dir.empty() ? bundled_sample_dir() : c.data_dir) << '\n';
+      << " images from " << (c.data_dir.empty() ? bundled_sample_dir() : c.data_dir) << std::endl;
 
   models::ModelOptions mopt;
   mopt.seed = c.seed;
@@ -136,9 +268,9 @@ TrainResult run_training(const TrainConfig& c, std::ostream& out) {
   so.decay_bn_and_bias = !c.no_bn_decay;
   Sgd sgd(model->named_parameters(), so);
 
-  const Normalizer norm = c.per_pixel_mean
-                              ? Normalizer::pixels(compute_pixel_mean(data.train), data.train.channels)
-                              : Normalizer::cifar10();
+  const Normalizer norm =
+      c.per_pixel_mean ? Normalizer::pixels(compute_pixel_mean(data.train), data.train.channels)
+                       : Normalizer::cifar10();
   LoaderConfig lc;
   lc.batch_size = c.batch_size;
   lc.shuffle = true;
@@ -150,98 +282,90 @@ TrainResult run_training(const TrainConfig& c, std::ostream& out) {
   std::unique_ptr<LrSchedule> schedule =
       make_schedule(c.schedule, c.lr, steps_per_epoch * c.epochs, c.warmup_steps, c.warmup_lr);
 
-  const std::map<std::string, std::string> meta = {
-      {"model", c.model}, {"seed", std::to_string(c.seed)}, {"schedule", schedule->describe()}};
+  const std::map<std::string, std::string> meta =
+      run_metadata(c, *schedule, data.train.size(), norm);
   TrainProgress progress;
   if (c.resume && file_exists(ckpt_path)) {
+    check_resumable(ckpt_path, read_checkpoint_metadata(ckpt_path), meta);
     progress = load_checkpoint(ckpt_path, *model, sgd, *schedule, nullptr);
-    out << "resumed from " << ckpt_path << " at epoch " << progress.epoch << ", batch "
-        << progress.batch << '\n';
+    if (progress.batch > steps_per_epoch)
+      throw std::runtime_error("resume: checkpoint '" + ckpt_path + "' is at batch " +
+                               std::to_string(progress.batch) + " of an epoch of " +
+                               std::to_string(steps_per_epoch) + " batches");
+    out << "resumed from " << ckpt_path << " " << position(progress) << std::endl;
   } else if (c.resume) {
-    out << "no checkpoint in " << c.out_dir << "; starting from scratch\n";
+    out << "no checkpoint in " << c.out_dir << "; starting from scratch" << std::endl;
   }
   std::vector<MetricsRow> rows = metrics_up_to(csv_path, progress.epoch);
   write_metrics_csv(csv_path, rows);
   out << "model " << c.model << ": " << model->num_parameters() << " parameters; "
-      << schedule->describe() << "; " << steps_per_epoch << " steps/epoch\n";
+      << schedule->describe() << "; " << steps_per_epoch << " steps/epoch" << std::endl;
 
   SigintScope sigint;
   TrainResult result;
+  result.epochs_done = progress.epoch;
   model->train();
   for (int64_t epoch = progress.epoch; epoch < c.epochs; ++epoch) {
-    loader.start_epoch(epoch);
-    Batch b;
-    for (int64_t k = 0; k < progress.batch; ++k) loader.next(b);  // resume mid-epoch
+    // A resumed epoch starts at the first batch not yet trained on; the loader skips the
+    // others without building them, and the rest are exactly an uninterrupted epoch's.
+    loader.start_epoch(epoch, progress.batch);
     ProgressBar bar(out, ProgressBar::stdout_is_tty() && &out == &std::cout, steps_per_epoch,
                     "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs));
     const auto t0 = std::chrono::steady_clock::now();
-    double loss_sum = 0;
-    int64_t seen = 0, correct = 0;
-    int64_t done = progress.batch;
+    int64_t images_timed = 0;  // images trained since t0 (for images/s)
+    Batch b;
     while (loader.next(b)) {
-      const double lr = schedule->lr(progress.global_step);
-      sgd.set_lr(lr);
-      const Tensor x = Tensor::from_vector(b.images, {b.size, b.channels, b.height, b.width});
-      const Tensor labels = Tensor::from_vector(b.labels, {b.size});
-      const ag::Variable logits = (*model)(ag::Variable(x));
-      const ag::Variable loss = ag::cross_entropy(logits, labels, c.label_smoothing);
-      sgd.zero_grad();
-      loss.backward();
-      sgd.step();
-      ++progress.global_step;
-      progress.batch = ++done;
-
-      const Tensor hits = eq(argmax(logits.data(), 1), labels);
-      correct += int64_t(sum(hits).item());
-      loss_sum += loss.item() * double(b.size);
-      seen += b.size;
-      bar.update(done, seen, loss_sum / double(seen), double(correct) / double(seen));
+      sgd.set_lr(schedule->lr(progress.global_step));
+      train_step(*model, sgd, b, c.label_smoothing, progress);
+      images_timed += b.size;
+      bar.update(progress.batch, images_timed, progress.loss_sum / double(progress.images),
+                 double(progress.correct) / double(progress.images));
+      if (c.on_step) c.on_step(progress.global_step);
 
       if (interrupt_requested) {
         save_checkpoint(ckpt_path, *model, sgd, *schedule, progress, meta);
         bar.finish("interrupted");
-        out << "\ninterrupted: checkpoint saved to " << ckpt_path
-            << " (epoch " << epoch + 1 << ", batch " << done << "); continue with --resume\n";
+        out << "interrupted " << position(progress) << ": checkpoint saved to " << ckpt_path
+            << "; continue with --resume" << std::endl;
         result.interrupted = true;
-        result.epochs_done = epoch;
         return result;
       }
     }
     const double train_seconds = seconds_since(t0);
+    MetricsRow row;
+    row.epoch = epoch + 1;
+    // The lr of the epoch's last step (read before a plateau schedule reacts to the epoch).
+    row.lr = schedule->lr(std::max<int64_t>(0, progress.global_step - 1));
     const EvalResult ev = evaluate(*model, data.test, norm);
     schedule->on_epoch_end(ev.error);
 
-    MetricsRow row;
-    row.epoch = epoch + 1;
-    row.lr = sgd.lr();
-    row.train_loss = seen ? loss_sum / double(seen) : 0;
-    row.train_error = seen ? 1.0 - double(correct) / double(seen) : 0;
+    const double images = double(progress.images);
+    row.train_loss = progress.images ? progress.loss_sum / images : 0;
+    row.train_error = progress.images ? 1.0 - double(progress.correct) / images : 0;
     row.test_loss = ev.loss;
     row.test_error = ev.error;
-    row.images_per_sec = train_seconds > 0 ? double(seen) / train_seconds : 0;
+    row.images_per_sec = train_seconds > 0 ? double(images_timed) / train_seconds : 0;
     row.seconds = seconds_since(t0);
     rows.push_back(row);
     append_metrics_csv(csv_path, row);
     write_curves(c.out_dir, rows, c.model);
-    progress.epoch = epoch + 1;
-    progress.batch = 0;
+    progress = TrainProgress{epoch + 1, 0, progress.global_step, 0, 0, 0.0};
     save_checkpoint(ckpt_path, *model, sgd, *schedule, progress, meta);
-    nn::save_state_dict(c.out_dir + "/model.safetensors", *model, {{"model", c.model}});
+    nn::save_state_dict(c.out_dir + "/model.safetensors", *model, meta);
 
-    // The bar's closing line (a single line per epoch when stdout is not a terminal) carries
-    // the epoch's test numbers too.
+    // The bar's closing line (the single line of the epoch when the output is not a terminal)
+    // carries the epoch's test numbers too.
     std::ostringstream extra;
     extra << std::fixed << std::setprecision(4) << "lr " << row.lr << "  " << data.test_name
           << " loss " << row.test_loss << "  " << data.test_name << " err " << std::setprecision(2)
           << 100 * row.test_error << '%';
     bar.finish(extra.str());
-    result.final_test_error = ev.error;
     result.images_per_sec = row.images_per_sec;
     result.epochs_done = epoch + 1;
   }
   if (!rows.empty()) result.final_test_error = rows.back().test_error;
   out << "final " << data.test_name << " accuracy: " << std::fixed << std::setprecision(2)
-      << 100.0 * (1.0 - result.final_test_error) << "%  (run dir " << c.out_dir << ")\n";
+      << 100.0 * (1.0 - result.final_test_error) << "%  (run dir " << c.out_dir << ")" << std::endl;
   return result;
 }
 
