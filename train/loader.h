@@ -40,7 +40,7 @@ struct LoaderConfig {
   int64_t batch_size = 128;
   bool shuffle = true;
   uint64_t seed = 0;
-  TransformConfig transform;  ///< TransformConfig::cifar_train(...) or ::eval(...), ...
+  TransformConfig transform;  ///< e.g. TransformConfig::cifar_train() for training, eval() for testing
   bool drop_last = false;     ///< drop the last batch if it is smaller than batch_size
   int num_workers = 2;        ///< background threads (0 = build batches in next())
   int prefetch = 2;           ///< batches prepared ahead of the consumer (>= 1)
