@@ -14,20 +14,19 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tensor/allocator.h"
 #include "tensor/strided_loop.h"
 
 namespace dl {
 
 // ---- Storage -----------------------------------------------------------------------------------
 
-Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
-  // 64-byte alignment lets SIMD kernels use aligned loads on fresh tensors.
-  const std::size_t rounded = ((nbytes + 63) / 64) * 64;
-  data_ = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (!data_) throw std::bad_alloc();
-}
+// The caching allocator (tensor/allocator.h) hands back 64-byte-aligned blocks, so SIMD kernels
+// can use aligned loads on fresh tensors, and recycles the blocks of freed storages.
+Storage::Storage(std::size_t nbytes)
+    : data_(CachingAllocator::global().allocate(nbytes)), nbytes_(nbytes) {}
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() { CachingAllocator::global().deallocate(data_, nbytes_); }
 
 // ---- construction ------------------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ namespace dl {
 /// A reference-counted, 64-byte-aligned byte buffer shared by every view of it.
 class Storage {
  public:
-  /// Allocates @p nbytes uninitialised bytes.
+  /// Allocates @p nbytes uninitialised bytes from CachingAllocator::global() (which may hand
+  /// back the block of a freed Storage; tensor/allocator.h). @throws std::bad_alloc.
   explicit Storage(std::size_t nbytes);
   ~Storage();
   Storage(const Storage&) = delete;
