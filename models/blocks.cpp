@@ -27,6 +27,12 @@ std::shared_ptr<nn::BatchNorm2d> bn(int64_t channels) {
   return std::make_shared<nn::BatchNorm2d>(channels);
 }
 
+/// relu(bn(x)). BatchNorm2d::forward_relu fuses the two into one pass at inference; when an
+/// observer watches, both modules are called as usual so that it sees each of them.
+ag::Variable bn_relu(nn::BatchNorm2d& bn, nn::ReLU& relu, const ag::Variable& x) {
+  return nn::call_observer() ? relu(bn(x)) : bn.forward_relu(x);
+}
+
 }  // namespace
 
 Shortcut parse_shortcut(const std::string& text) {
@@ -106,7 +112,7 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t planes, int64_t stride, Shor
 }
 
 ag::Variable BasicBlock::forward(const ag::Variable& x) {
-  ag::Variable out = (*relu_)((*bn1_)((*conv1_)(x)));
+  ag::Variable out = bn_relu(*bn1_, *relu_, (*conv1_)(x));
   out = (*bn2_)((*conv2_)(out));
   // The residual formulation H(x) = F(x) + x (paper Eq. 1); ReLU comes after the addition.
   if (shortcut() != Shortcut::None) out = ag::add(out, shortcut_path(x, x));
@@ -128,8 +134,8 @@ Bottleneck::Bottleneck(int64_t in_channels, int64_t planes, int64_t stride, Shor
 }
 
 ag::Variable Bottleneck::forward(const ag::Variable& x) {
-  ag::Variable out = (*relu_)((*bn1_)((*conv1_)(x)));
-  out = (*relu_)((*bn2_)((*conv2_)(out)));
+  ag::Variable out = bn_relu(*bn1_, *relu_, (*conv1_)(x));
+  out = bn_relu(*bn2_, *relu_, (*conv2_)(out));
   out = (*bn3_)((*conv3_)(out));
   if (shortcut() != Shortcut::None) out = ag::add(out, shortcut_path(x, x));
   return (*relu_)(out);
@@ -151,9 +157,9 @@ PreActBasicBlock::PreActBasicBlock(int64_t in_channels, int64_t planes, int64_t 
 ag::Variable PreActBasicBlock::forward(const ag::Variable& x) {
   // BN and ReLU act as the "pre-activation" of the weight layer (Identity Mappings §4.1), so
   // x_{l+1} = x_l + F(x_l) holds exactly and signals propagate directly between any two units.
-  const ag::Variable a = (*relu_)((*bn1_)(x));
+  const ag::Variable a = bn_relu(*bn1_, *relu_, x);
   ag::Variable out = (*conv1_)(a);
-  out = (*conv2_)((*relu_)((*bn2_)(out)));
+  out = (*conv2_)(bn_relu(*bn2_, *relu_, out));
   if (shortcut() == Shortcut::None) return out;
   return ag::add(out, shortcut_path(x, a));
 }
@@ -172,10 +178,10 @@ PreActBottleneck::PreActBottleneck(int64_t in_channels, int64_t planes, int64_t 
 }
 
 ag::Variable PreActBottleneck::forward(const ag::Variable& x) {
-  const ag::Variable a = (*relu_)((*bn1_)(x));
+  const ag::Variable a = bn_relu(*bn1_, *relu_, x);
   ag::Variable out = (*conv1_)(a);
-  out = (*conv2_)((*relu_)((*bn2_)(out)));
-  out = (*conv3_)((*relu_)((*bn3_)(out)));
+  out = (*conv2_)(bn_relu(*bn2_, *relu_, out));
+  out = (*conv3_)(bn_relu(*bn3_, *relu_, out));
   if (shortcut() == Shortcut::None) return out;
   return ag::add(out, shortcut_path(x, a));
 }

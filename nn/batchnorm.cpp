@@ -4,6 +4,9 @@
 
 #include <stdexcept>
 
+#include "autograd/grad_mode.h"
+#include "tensor/batch_norm.h"
+
 namespace dl::nn {
 
 BatchNorm2d::BatchNorm2d(int64_t channels, double eps, double momentum, bool affine)
@@ -42,12 +45,16 @@ int64_t BatchNorm2d::num_batches_tracked() const {
   return static_cast<int64_t>(buffer("num_batches_tracked").item());
 }
 
-ag::Variable BatchNorm2d::forward(const ag::Variable& x) {
+void BatchNorm2d::check_input(const ag::Variable& x) const {
   if ((x.dim() != 4 && x.dim() != 2) || x.size(1) != channels_)
     throw std::invalid_argument("BatchNorm2d: input " + shape_str(x.shape()) +
                                 " does not match the layer; expected [N, " +
                                 std::to_string(channels_) + ", H, W] or [N, " +
                                 std::to_string(channels_) + "]");
+}
+
+ag::Variable BatchNorm2d::forward(const ag::Variable& x) {
+  check_input(x);
   // Buffers are looked up on every call rather than cached: Module::to(dtype) and
   // load_state_dict may replace or rewrite them, and the op updates them in place.
   ag::Variable y = ag::batch_norm(x, weight(), bias(), buffer("running_mean"),
@@ -55,6 +62,18 @@ ag::Variable BatchNorm2d::forward(const ag::Variable& x) {
   // Counted after the op, so a batch it rejects is not counted.
   if (is_training()) buffer("num_batches_tracked").add_(1.0);
   return y;
+}
+
+ag::Variable BatchNorm2d::forward_relu(const ag::Variable& x) {
+  if (is_training() || ag::is_grad_enabled()) return ag::relu(forward(x));
+  // Inference: the running statistics are constants and nothing will be differentiated, so
+  // y = max(0, x·scale + shift) can be written in the same pass that computes x·scale + shift.
+  check_input(x);
+  const Tensor gamma = affine_ ? weight().data() : Tensor();
+  const Tensor beta = affine_ ? bias().data() : Tensor();
+  return ag::Variable(batch_norm_eval_forward(x.data(), gamma, beta, buffer("running_mean"),
+                                              buffer("running_var"), eps_, /*relu=*/true)
+                          .y);
 }
 
 }  // namespace dl::nn

@@ -34,6 +34,11 @@ class BatchNorm2d : public Module {
   /// count differs from the layer's.
   ag::Variable forward(const ag::Variable& x) override;
   std::string type_name() const override { return "BatchNorm2d"; }
+  /// ReLU(forward(x)). At inference (eval mode with gradient recording off) the two run as one
+  /// pass over memory with no tape node (batch_norm_eval_forward's relu flag); otherwise this
+  /// is ag::relu(forward(x)), two recorded ops. Same values either way. The blocks in
+  /// models/blocks.cpp use it for their BN-ReLU pairs.
+  ag::Variable forward_relu(const ag::Variable& x);
 
   /// Resets the running statistics (mean 0, var 1, count 0), as PyTorch's
   /// reset_running_stats().
@@ -57,6 +62,8 @@ class BatchNorm2d : public Module {
   bool affine() const { return affine_; }
 
  private:
+  /// @throws std::invalid_argument unless x is [N, C, H, W] or [N, C] with C = channels.
+  void check_input(const ag::Variable& x) const;
   int64_t channels_;
   double eps_, momentum_;
   bool affine_;

@@ -34,6 +34,8 @@ CallObserver* set_call_observer(CallObserver* o) {
   return previous;
 }
 
+CallObserver* call_observer() { return observer; }
+
 ag::Variable Module::operator()(const ag::Variable& x) {
   if (!observer) return forward(x);
   observer->enter(*this, x.shape());

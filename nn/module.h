@@ -138,6 +138,9 @@ class CallObserver {
 };
 /// Installs @p observer for this thread (nullptr removes it); returns the previous one.
 CallObserver* set_call_observer(CallObserver* observer);
+/// The observer installed for this thread, or nullptr. Fused fast paths check it so that
+/// an observer still sees every module call.
+CallObserver* call_observer();
 
 /// Passes its input through unchanged (a shortcut with nothing to do).
 class Identity : public Module {

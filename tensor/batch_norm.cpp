@@ -122,12 +122,13 @@ void for_each_plane(const Layout& l, Plane&& plane) {
   for (int64_t p = 0; p < planes; ++p) plane(p, p % l.C);
 }
 
-/// y = (x - mean)·(inv_std·gamma) + beta per channel: the last pass of both forward modes.
+/// y = (x - mean)·(inv_std·gamma) + beta per channel: the last pass of both forward modes,
+/// followed by max(0, y) in the same loop when @p relu.
 /// Computed in T: float math is accurate enough for float data, and twice as fast as
 /// converting every element to double.
 BatchNormResult normalise(const Tensor& x, const Layout& l, const std::vector<double>& mean,
                           const std::vector<double>& inv_std, const Tensor& gamma,
-                          const Tensor& beta) {
+                          const Tensor& beta, bool relu = false) {
   const std::vector<double> g = channel_values(gamma, l.C, 1.0);
   const std::vector<double> b = channel_values(beta, l.C, 0.0);
   BatchNormResult r{Tensor::empty(x.shape(), x.dtype()), channel_tensor(mean, x.dtype()),
@@ -146,7 +147,14 @@ BatchNormResult normalise(const Tensor& x, const Layout& l, const std::vector<do
       const T* xr = px + p * l.HW;
       T* yr = py + p * l.HW;
       const T m = mu[c], a = scale[c], s = shift[c];
-      for (int64_t i = 0; i < l.HW; ++i) yr[i] = (xr[i] - m) * a + s;
+      if (!relu) {
+        for (int64_t i = 0; i < l.HW; ++i) yr[i] = (xr[i] - m) * a + s;
+        return;
+      }
+      for (int64_t i = 0; i < l.HW; ++i) {
+        const T v = (xr[i] - m) * a + s;
+        yr[i] = (v > T(0) || v != v) ? v : T(0);  // dl::relu's rule, NaN included
+      }
     });
   });
   return r;
@@ -216,7 +224,7 @@ BatchNormResult batch_norm_train_forward(const Tensor& x_in, const Tensor& gamma
 
 BatchNormResult batch_norm_eval_forward(const Tensor& x_in, const Tensor& gamma,
                                         const Tensor& beta, const Tensor& running_mean,
-                                        const Tensor& running_var, double eps) {
+                                        const Tensor& running_var, double eps, bool relu) {
   const char* op = "batch_norm";
   const Layout l = check_input(x_in, op);
   require(running_mean.defined() && running_var.defined(), op,
@@ -228,7 +236,7 @@ BatchNormResult batch_norm_eval_forward(const Tensor& x_in, const Tensor& gamma,
   const std::vector<double> mean = running_mean.to_vector();
   std::vector<double> inv_std = running_var.to_vector();
   for (double& v : inv_std) v = 1.0 / std::sqrt(v + eps);
-  return normalise(x_in.contiguous(), l, mean, inv_std, gamma, beta);
+  return normalise(x_in.contiguous(), l, mean, inv_std, gamma, beta, relu);
 }
 
 BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x_in, const Tensor& mean_t,

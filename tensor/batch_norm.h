@@ -30,10 +30,13 @@ BatchNormResult batch_norm_train_forward(const Tensor& x, const Tensor& gamma, c
                                          double momentum, double eps);
 
 /// Eval-mode forward with the running statistics (both must be defined, [C]).
+/// @param relu also apply ReLU in the same pass over memory, y = max(0, BN(x)) (NaN passes
+///        through, as in dl::relu): inference fuses the ReLU that follows a BN this way. The
+///        values equal relu() of the unfused output exactly.
 /// @throws std::invalid_argument as batch_norm_train_forward.
 BatchNormResult batch_norm_eval_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                         const Tensor& running_mean, const Tensor& running_var,
-                                        double eps);
+                                        double eps, bool relu = false);
 
 /// Gradients of a batch-norm forward pass. Undefined when not requested.
 struct BatchNormGrads {
