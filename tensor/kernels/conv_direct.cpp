@@ -11,22 +11,9 @@
 #include <vector>
 
 #include "tensor/kernels/conv.h"
+#include "tensor/kernels/conv_taps.h"
 
 namespace dl::kernels {
-namespace {
-
-// For one kernel tap at offset `off` (= k*dil - pad), the output columns [lo, hi) whose input
-// coordinate o*stride + off falls inside [0, size).
-inline void tap_range(int64_t off, int64_t stride, int64_t size, int64_t out, int64_t& lo,
-                      int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  hi = (size - 1 - off) < 0 ? 0 : (size - 1 - off) / stride + 1;
-  if (lo > out) lo = out;
-  if (hi > out) hi = out;
-  if (hi < lo) hi = lo;
-}
-
-}  // namespace
 
 template <class T>
 void conv2d_forward_direct(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {

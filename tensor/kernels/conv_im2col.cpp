@@ -14,22 +14,13 @@
 #include <cstring>
 
 #include "tensor/kernels/conv.h"
+#include "tensor/kernels/conv_taps.h"
 #include "tensor/kernels/gemm.h"
 #include "tensor/kernels/workspace.h"
 
 namespace dl::kernels {
 namespace {
 
-// For one kernel tap at input offset `off` (= k*dil - pad), the output columns [lo, hi) whose
-// input coordinate o*stride + off lies inside [0, size); the others read zero padding.
-inline void valid_range(int64_t off, int64_t stride, int64_t size, int64_t out, int64_t& lo,
-                        int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  hi = (size - 1 - off) < 0 ? 0 : (size - 1 - off) / stride + 1;
-  if (lo > out) lo = out;
-  if (hi > out) hi = out;
-  if (hi < lo) hi = lo;
-}
 
 inline bool is_pointwise(const ConvGeom& g) {
   return g.KH == 1 && g.KW == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
@@ -49,7 +40,7 @@ void im2col_channels(const ConvGeom& g, const T* x, T* col, int64_t c0, int64_t 
       for (int64_t kw = 0; kw < g.KW; ++kw) {
         const int64_t off_w = kw * g.dil_w - g.pad_w;
         int64_t lo, hi;
-        valid_range(off_w, g.stride_w, g.W, OW, lo, hi);
+        tap_range(off_w, g.stride_w, g.W, OW, lo, hi);
         for (int64_t oh = 0; oh < OH; ++oh, col += OW) {
           const int64_t ih = oh * g.stride_h - g.pad_h + kh * g.dil_h;
           if (ih < 0 || ih >= g.H) {
@@ -81,7 +72,7 @@ void col2im_channels(const ConvGeom& g, const T* col, T* x, int64_t c0, int64_t 
       for (int64_t kw = 0; kw < g.KW; ++kw) {
         const int64_t off_w = kw * g.dil_w - g.pad_w;
         int64_t lo, hi;
-        valid_range(off_w, g.stride_w, g.W, OW, lo, hi);
+        tap_range(off_w, g.stride_w, g.W, OW, lo, hi);
         for (int64_t oh = 0; oh < OH; ++oh, col += OW) {
           const int64_t ih = oh * g.stride_h - g.pad_h + kh * g.dil_h;
           if (ih < 0 || ih >= g.H) continue;
