@@ -3,7 +3,6 @@
 #include "nn/npy.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -14,32 +13,20 @@
 #include <string>
 #include <vector>
 
+#include "file_format_test_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
+using dl::testutil::expect_bit_exact;
+using dl::testutil::le_bytes;
+using dl::testutil::read_bytes;
+using dl::testutil::write_bytes;
 using dl::DType;
 using dl::Tensor;
 
-class NpyTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("dl_npy_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+class NpyTest : public dl::testutil::TempDirTest {};
 
-  fs::path dir_;
-};
-
-template <class T> std::string le_bytes(const std::vector<T>& values) {
-  std::string s(values.size() * sizeof(T), '\0');
-  if (!values.empty()) std::memcpy(s.data(), values.data(), s.size());  // host is little-endian
-  return s;
-}
 // A .npy file: magic, version, header length (2 bytes for 1.x, 4 for 2.x/3.x), header, data.
 std::string npy_file(const std::string& header, const std::string& data, int major = 1) {
   std::string s = "\x93NUMPY";
@@ -49,36 +36,11 @@ std::string npy_file(const std::string& header, const std::string& data, int maj
   for (int i = 0; i < len_bytes; ++i) s += static_cast<char>((header.size() >> (8 * i)) & 0xff);
   return s + header + data;
 }
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 
-void expect_bit_exact(const Tensor& expected, const Tensor& actual) {
-  ASSERT_TRUE(actual.defined());
-  EXPECT_EQ(expected.dtype(), actual.dtype());
-  ASSERT_EQ(expected.shape(), actual.shape());
-  const Tensor e = expected.contiguous(), a = actual.contiguous();
-  const std::size_t n = static_cast<std::size_t>(e.numel()) * dl::dtype_size(e.dtype());
-  if (n > 0) {
-    EXPECT_EQ(0, std::memcmp(e.raw_data(), a.raw_data(), n));
-  }
-}
-
+// Loading @p bytes must throw a runtime_error naming the file and containing @p reason.
 void expect_rejected(const std::string& path, const std::string& bytes, const std::string& reason) {
-  write_bytes(path, bytes);
-  try {
-    dl::load_npy(path);
-    ADD_FAILURE() << "expected load_npy to reject the file (" << reason << ")";
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path), std::string::npos) << msg;
-    EXPECT_NE(msg.find(reason), std::string::npos) << "expected '" << reason << "' in: " << msg;
-  }
+  const auto load = [](const std::string& p) { dl::load_npy(p); };
+  dl::testutil::expect_load_rejected("load_npy", load, path, bytes, reason);
 }
 
 TEST_F(NpyTest, RoundTripFloat32IsBitExact) {

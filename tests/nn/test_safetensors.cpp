@@ -3,7 +3,6 @@
 #include "nn/safetensors.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -14,27 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "file_format_test_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
+using dl::testutil::expect_bit_exact;
+using dl::testutil::le_bytes;
+using dl::testutil::read_bytes;
+using dl::testutil::write_bytes;
 using dl::DType;
 using dl::Tensor;
 
-// Each test gets a fresh directory, removed afterwards.
-class SafetensorsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("dl_st_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class SafetensorsTest : public dl::testutil::TempDirTest {};
 
 // Bytes as they appear in a file: 8-byte little-endian header length, header, data.
 std::string u64le(std::uint64_t v) {
@@ -42,46 +33,14 @@ std::string u64le(std::uint64_t v) {
   for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
   return s;
 }
-template <class T> std::string le_bytes(const std::vector<T>& values) {
-  std::string s(values.size() * sizeof(T), '\0');
-  if (!values.empty()) std::memcpy(s.data(), values.data(), s.size());  // host is little-endian
-  return s;
-}
 std::string st_file(const std::string& header, const std::string& data) {
   return u64le(header.size()) + header + data;
-}
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-// Same dtype, shape and bytes (NaN payloads and -0.0 included).
-void expect_bit_exact(const Tensor& expected, const Tensor& actual) {
-  ASSERT_TRUE(actual.defined());
-  EXPECT_EQ(expected.dtype(), actual.dtype());
-  ASSERT_EQ(expected.shape(), actual.shape());
-  const Tensor e = expected.contiguous(), a = actual.contiguous();
-  const std::size_t n = static_cast<std::size_t>(e.numel()) * dl::dtype_size(e.dtype());
-  if (n > 0) {
-    EXPECT_EQ(0, std::memcmp(e.raw_data(), a.raw_data(), n));
-  }
 }
 
 // Loading @p bytes must throw a runtime_error naming the file and containing @p reason.
 void expect_rejected(const std::string& path, const std::string& bytes, const std::string& reason) {
-  write_bytes(path, bytes);
-  try {
-    dl::load_safetensors(path);
-    ADD_FAILURE() << "expected load_safetensors to reject the file (" << reason << ")";
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path), std::string::npos) << msg;
-    EXPECT_NE(msg.find(reason), std::string::npos) << "expected '" << reason << "' in: " << msg;
-  }
+  const auto load = [](const std::string& p) { dl::load_safetensors(p); };
+  dl::testutil::expect_load_rejected("load_safetensors", load, path, bytes, reason);
 }
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
