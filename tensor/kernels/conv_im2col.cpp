@@ -104,6 +104,20 @@ void col2im_parallel(const ConvGeom& g, const T* col, T* x) {
   for (int64_t c = 0; c < g.C; ++c) col2im_channels(g, col, x, c, c + 1);
 }
 
+/// Runs image(n) for every image: one image per thread when @p per_thread, else in turn
+/// (each call then spreads its own work over the threads).
+template <class Fn>
+void for_each_image(int64_t N, bool per_thread, const Fn& image) {
+  if (per_thread) {
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (int64_t n = 0; n < N; ++n) image(n);
+  } else {
+    for (int64_t n = 0; n < N; ++n) image(n);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -145,14 +159,7 @@ void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b
     // the serial loop, gemm() splits the product across the threads itself.
     gemm(false, false, g.OC, P, K, T(1), w, K, cm, P, b != nullptr ? T(1) : T(0), yn, P);
   };
-  if (per_thread_images) {
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-    for (int64_t n = 0; n < g.N; ++n) image(n);
-  } else {
-    for (int64_t n = 0; n < g.N; ++n) image(n);
-  }
+  for_each_image(g.N, per_thread_images, image);
 }
 
 template <class T>
@@ -176,14 +183,7 @@ void conv2d_backward_input_im2col(const ConvGeom& g, const T* dy, const T* w, T*
       col2im_parallel(g, out, dxn);
     }
   };
-  if (per_thread_images) {
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-    for (int64_t n = 0; n < g.N; ++n) image(n);
-  } else {
-    for (int64_t n = 0; n < g.N; ++n) image(n);
-  }
+  for_each_image(g.N, per_thread_images, image);
 }
 
 // With enough images, each of `parts` threads sums its own contiguous run of images into a
