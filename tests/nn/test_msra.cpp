@@ -7,14 +7,16 @@
 // derivation keeps constant (the variance of a ReLU output is 1 - 1/π of it). Finite width
 // adds a random walk on top: log E[h²] wanders with a standard deviation of roughly
 // sqrt(5·depth/width) (Hanin and Nica, "Products of many large random matrices and gradients
-// in deep neural networks", 2019). The stacks below are wide enough for a 50-layer walk to
-// stay well inside 0.25x..4x; a 16-channel conv stack of the same depth is not (see the
-// last test).
+// in deep neural networks", 2019). The 1024-wide MLP keeps a 50-layer walk well inside
+// 0.25..4; a conv stack's width is its channel count, so 50 conv layers wander further
+// (within an order of magnitude at 64 channels) while the naive init loses everything.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "autograd/grad_mode.h"
 #include "nn/activation.h"
@@ -53,12 +55,13 @@ std::shared_ptr<Sequential> mlp(int depth, int64_t width, const InitFn& init_wei
   return net;
 }
 
-/// @p depth x (Conv2d 3x3, channels -> channels, padding 1, no bias + ReLU).
-std::shared_ptr<Sequential> conv_stack(int depth, int64_t channels, const InitFn& init_weight) {
-  Generator gen(2016);
+/// @p depth x (Conv2d 3x3, channels -> channels, no bias + ReLU).
+std::shared_ptr<Sequential> conv_stack(int depth, int64_t channels, const InitFn& init_weight,
+                                       int64_t padding = 1, uint64_t seed = 2016) {
+  Generator gen(seed);
   auto net = std::make_shared<Sequential>();
   for (int i = 0; i < depth; ++i) {
-    auto conv = std::make_shared<Conv2d>(channels, channels, 3, 1, 1, /*bias=*/false);
+    auto conv = std::make_shared<Conv2d>(channels, channels, 3, 1, padding, /*bias=*/false);
     init_weight(conv->weight().data(), gen);
     net->push_back(conv);
     net->push_back(std::make_shared<ReLU>());
@@ -117,10 +120,32 @@ TEST(Msra, TenConvLayersVanishWithNaiveSmallInit) {
   EXPECT_LT(r, 1e-6);
 }
 
-TEST(Msra, FiftyNarrowConvLayersDriftWithMsraButVanishWithNaiveInit) {
-  // 16 channels, 50 layers: depth/width is large, so even MSRA's unbiased per-layer factor
-  // leaves a random walk of several e-folds (over 16 seeds we saw 3e-5 .. 2e-2). The naive
-  // init is still about a hundred orders of magnitude worse: 0.0072^50 ≈ 1e-107.
+TEST(Msra, FiftyConvLayersStayWithinASmallFactorWithKaimingNormal) {
+  // 50 unpadded Conv3x3(64) layers take 104x104 down to 4x4, so no zero border eats signal.
+  // The width that counts for the random walk is the channel count (a filter is shared over
+  // positions): sqrt(5 · 50/64) ≈ 2 e-folds, far more than the 0.5 of the 1024-wide MLP, so
+  // one init can land anywhere in roughly 0.01..3 (16 seeds: 0.025..2.3). The typical init,
+  // the median over 8 seeds, stays within 4x of the ideal 0.5. The naive init loses 0.0288
+  // per layer, 0.0288^50 ≈ 1e-77: the same stack returns zeros.
+  const Tensor x = input({1, 64, 104, 104});
+  std::vector<double> ratios;
+  for (uint64_t seed = 1; seed <= 8; ++seed)
+    ratios.push_back(mean_square_ratio(*conv_stack(50, 64, msra, /*padding=*/0, seed), x));
+  std::sort(ratios.begin(), ratios.end());
+  const double median = report("50 x Conv3x3(64, no pad)+ReLU, kaiming_normal, median of 8",
+                               0.5 * (ratios[3] + ratios[4]));
+  const double bad = report("50 x Conv3x3(64, no pad)+ReLU, N(0, 0.01^2)",
+                            mean_square_ratio(*conv_stack(50, 64, naive_001, /*padding=*/0), x));
+  EXPECT_GT(median, 0.5 / 4);
+  EXPECT_LT(median, 0.5 * 4);
+  EXPECT_LT(bad, 1e-30);
+}
+
+TEST(Msra, FiftyNarrowPaddedConvLayersDriftFurtherButStillFarFromNaive) {
+  // 16 channels with padding 1 on 32x32: the walk is twice as wide (sqrt(5 · 50/16) ≈ 4
+  // e-folds) and every layer's border pixels see only 4/9 or 6/9 of the taps, so MSRA drifts
+  // down to ~1e-2..1e-4 (over 16 seeds we saw 3e-5 .. 2e-2). The naive init is still about a
+  // hundred orders of magnitude worse: 0.0072^50 ≈ 1e-107.
   const Tensor x = input({2, 16, 32, 32});
   const double good = report("50 x Conv3x3(16)+ReLU on 32x32, kaiming_normal",
                              mean_square_ratio(*conv_stack(50, 16, msra), x));
