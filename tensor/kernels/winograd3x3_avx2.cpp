@@ -158,20 +158,42 @@ inline void transpose8(__m256 r[8]) {
 template <int R, int NV, bool TransA, bool Acc>
 inline void micro(int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
                   int64_t ldc) {
-  __m256 acc[R][NV];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV; ++v)
-      acc[r][v] = Acc ? _mm256_loadu_ps(C + r * ldc + 8 * v) : _mm256_setzero_ps();
-  for (int64_t k = 0; k < K; ++k) {
-    __m256 b[NV];
-    for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(B + k * ldb + 8 * v);
-    for (int r = 0; r < R; ++r) {
-      const __m256 a = _mm256_broadcast_ss(TransA ? A + k * lda + r : A + r * lda + k);
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(a, b[v], acc[r][v]);
-    }
+  static_assert(R >= 1 && R <= 6 && (NV == 1 || NV == 2), "up to 6 rows, 1 or 2 vectors");
+  // Named accumulators, not an array: GCC keeps an __m256 array in memory and stores every
+  // accumulator back to the stack inside the k loop, doubling the memory operations.
+  const __m256 z = _mm256_setzero_ps();
+  __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z,
+         c41 = z, c50 = z, c51 = z;
+  const int64_t rs = TransA ? 1 : lda;  // step between rows of op(A)
+  const int64_t ks = TransA ? lda : 1;  // step along k
+#define DL_MICRO_ROW(i)                                                          \
+  if constexpr (R > i) {                                                         \
+    const __m256 a = _mm256_broadcast_ss(Ak + i * rs);                           \
+    c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);                                   \
+    if constexpr (NV == 2) c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);            \
   }
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + r * ldc + 8 * v, acc[r][v]);
+#define DL_MICRO_IO(i, OP)                      \
+  if constexpr (R > i) {                        \
+    OP(C + i * ldc, c##i##0);                   \
+    if constexpr (NV == 2) OP(C + i * ldc + 8, c##i##1); \
+  }
+#define DL_MICRO_LOAD(p, c) c = _mm256_loadu_ps(p)
+  if constexpr (Acc) {
+    DL_MICRO_IO(0, DL_MICRO_LOAD) DL_MICRO_IO(1, DL_MICRO_LOAD) DL_MICRO_IO(2, DL_MICRO_LOAD)
+    DL_MICRO_IO(3, DL_MICRO_LOAD) DL_MICRO_IO(4, DL_MICRO_LOAD) DL_MICRO_IO(5, DL_MICRO_LOAD)
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(B + k * ldb);
+    const __m256 b1 = NV == 2 ? _mm256_loadu_ps(B + k * ldb + 8) : z;
+    const float* Ak = A + k * ks;
+    DL_MICRO_ROW(0) DL_MICRO_ROW(1) DL_MICRO_ROW(2) DL_MICRO_ROW(3) DL_MICRO_ROW(4) DL_MICRO_ROW(5)
+  }
+  DL_MICRO_IO(0, _mm256_storeu_ps) DL_MICRO_IO(1, _mm256_storeu_ps)
+  DL_MICRO_IO(2, _mm256_storeu_ps) DL_MICRO_IO(3, _mm256_storeu_ps)
+  DL_MICRO_IO(4, _mm256_storeu_ps) DL_MICRO_IO(5, _mm256_storeu_ps)
+#undef DL_MICRO_LOAD
+#undef DL_MICRO_IO
+#undef DL_MICRO_ROW
 }
 
 template <int NV, bool TransA, bool Acc>
