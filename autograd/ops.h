@@ -29,6 +29,8 @@ Variable abs(const Variable& a);
 /// a ** exponent (constant exponent).
 Variable pow(const Variable& a, double exponent);
 Variable relu(const Variable& a);
+/// relu(a + b) as one op (a residual block's add and its ReLU): one pass over memory less.
+Variable add_relu(const Variable& a, const Variable& b);
 /// a + s, a * s with a constant scalar.
 Variable add_scalar(const Variable& a, double s);
 Variable mul_scalar(const Variable& a, double s);
@@ -98,6 +100,12 @@ Variable global_avg_pool2d(const Variable& x);
 Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias,
                     Tensor& running_mean, Tensor& running_var, bool training,
                     double momentum = 0.1, double eps = 1e-5);
+/// relu(batch_norm(...)) as one op: one pass over memory less forward and backward, and no
+/// pre-ReLU tensor kept. Equal to the two ops, values and gradients (the gradient is zero
+/// where the pre-ReLU value is not > 0, as relu's).
+Variable batch_norm_relu(const Variable& x, const Variable& weight, const Variable& bias,
+                         Tensor& running_mean, Tensor& running_var, bool training,
+                         double momentum = 0.1, double eps = 1e-5);
 /// Zeroes each element with probability p and scales the rest by 1/(1-p) in training. When
 /// !training or p == 0 it returns @p x itself (no node, nothing drawn from @p gen).
 /// The mask is drawn from @p gen, so a fixed seed gives a fixed mask.

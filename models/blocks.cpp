@@ -27,10 +27,15 @@ std::shared_ptr<nn::BatchNorm2d> bn(int64_t channels) {
   return std::make_shared<nn::BatchNorm2d>(channels);
 }
 
-/// relu(bn(x)). BatchNorm2d::forward_relu fuses the two into one pass at inference; when an
-/// observer watches, both modules are called as usual so that it sees each of them.
+/// relu(bn(x)). BatchNorm2d::forward_relu fuses the two into one op; when an observer
+/// watches, both modules are called as usual so that it sees each of them.
 ag::Variable bn_relu(nn::BatchNorm2d& bn, nn::ReLU& relu, const ag::Variable& x) {
   return nn::call_observer() ? relu(bn(x)) : bn.forward_relu(x);
+}
+
+/// relu(residual + shortcut), fused into one op unless an observer watches the ReLU module.
+ag::Variable add_relu(nn::ReLU& relu, const ag::Variable& residual, const ag::Variable& shortcut) {
+  return nn::call_observer() ? relu(ag::add(residual, shortcut)) : ag::add_relu(residual, shortcut);
 }
 
 }  // namespace
@@ -115,8 +120,8 @@ ag::Variable BasicBlock::forward(const ag::Variable& x) {
   ag::Variable out = bn_relu(*bn1_, *relu_, (*conv1_)(x));
   out = (*bn2_)((*conv2_)(out));
   // The residual formulation H(x) = F(x) + x (paper Eq. 1); ReLU comes after the addition.
-  if (shortcut() != Shortcut::None) out = ag::add(out, shortcut_path(x, x));
-  return (*relu_)(out);
+  if (shortcut() == Shortcut::None) return (*relu_)(out);
+  return add_relu(*relu_, out, shortcut_path(x, x));
 }
 
 Bottleneck::Bottleneck(int64_t in_channels, int64_t planes, int64_t stride, Shortcut shortcut)
@@ -137,8 +142,8 @@ ag::Variable Bottleneck::forward(const ag::Variable& x) {
   ag::Variable out = bn_relu(*bn1_, *relu_, (*conv1_)(x));
   out = bn_relu(*bn2_, *relu_, (*conv2_)(out));
   out = (*bn3_)((*conv3_)(out));
-  if (shortcut() != Shortcut::None) out = ag::add(out, shortcut_path(x, x));
-  return (*relu_)(out);
+  if (shortcut() == Shortcut::None) return (*relu_)(out);
+  return add_relu(*relu_, out, shortcut_path(x, x));
 }
 
 // ---- v2 pre-activation -----------------------------------------------------------------------

@@ -4,8 +4,7 @@
 
 #include <stdexcept>
 
-#include "autograd/grad_mode.h"
-#include "tensor/batch_norm.h"
+#include "autograd/ops.h"
 
 namespace dl::nn {
 
@@ -53,27 +52,20 @@ void BatchNorm2d::check_input(const ag::Variable& x) const {
                                 std::to_string(channels_) + "]");
 }
 
-ag::Variable BatchNorm2d::forward(const ag::Variable& x) {
+ag::Variable BatchNorm2d::forward(const ag::Variable& x) { return normalize(x, /*relu=*/false); }
+
+ag::Variable BatchNorm2d::forward_relu(const ag::Variable& x) { return normalize(x, /*relu=*/true); }
+
+ag::Variable BatchNorm2d::normalize(const ag::Variable& x, bool relu) {
   check_input(x);
   // Buffers are looked up on every call rather than cached: Module::to(dtype) and
   // load_state_dict may replace or rewrite them, and the op updates them in place.
-  ag::Variable y = ag::batch_norm(x, weight(), bias(), buffer("running_mean"),
-                                  buffer("running_var"), is_training(), momentum_, eps_);
+  const auto op = relu ? ag::batch_norm_relu : ag::batch_norm;
+  ag::Variable y = op(x, weight(), bias(), buffer("running_mean"), buffer("running_var"),
+                      is_training(), momentum_, eps_);
   // Counted after the op, so a batch it rejects is not counted.
   if (is_training()) buffer("num_batches_tracked").add_(1.0);
   return y;
-}
-
-ag::Variable BatchNorm2d::forward_relu(const ag::Variable& x) {
-  if (is_training() || ag::is_grad_enabled()) return ag::relu(forward(x));
-  // Inference: the running statistics are constants and nothing will be differentiated, so
-  // y = max(0, x·scale + shift) can be written in the same pass that computes x·scale + shift.
-  check_input(x);
-  const Tensor gamma = affine_ ? weight().data() : Tensor();
-  const Tensor beta = affine_ ? bias().data() : Tensor();
-  return ag::Variable(batch_norm_eval_forward(x.data(), gamma, beta, buffer("running_mean"),
-                                              buffer("running_var"), eps_, /*relu=*/true)
-                          .y);
 }
 
 }  // namespace dl::nn

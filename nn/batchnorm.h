@@ -34,10 +34,9 @@ class BatchNorm2d : public Module {
   /// count differs from the layer's.
   ag::Variable forward(const ag::Variable& x) override;
   std::string type_name() const override { return "BatchNorm2d"; }
-  /// ReLU(forward(x)). At inference (eval mode with gradient recording off) the two run as one
-  /// pass over memory with no tape node (batch_norm_eval_forward's relu flag); otherwise this
-  /// is ag::relu(forward(x)), two recorded ops. Same values either way. The blocks in
-  /// models/blocks.cpp use it for their BN-ReLU pairs.
+  /// ReLU(forward(x)) as one op (ag::batch_norm_relu): one pass over the activations less in
+  /// the forward and in the backward, in training and at inference. Same values and gradients
+  /// as the two ops. The blocks in models/blocks.cpp use it for their BN-ReLU pairs.
   ag::Variable forward_relu(const ag::Variable& x);
 
   /// Resets the running statistics (mean 0, var 1, count 0), as PyTorch's
@@ -64,6 +63,7 @@ class BatchNorm2d : public Module {
  private:
   /// @throws std::invalid_argument unless x is [N, C, H, W] or [N, C] with C = channels.
   void check_input(const ag::Variable& x) const;
+  ag::Variable normalize(const ag::Variable& x, bool relu);
   int64_t channels_;
   double eps_, momentum_;
   bool affine_;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -123,25 +124,37 @@ void for_each_plane(const Layout& l, Plane&& plane) {
   for (int64_t p = 0; p < planes; ++p) plane(p, p % l.C);
 }
 
+/// Per-channel constants of y = (x - mu)·scale + shift in T. Built from mean and inv_std as
+/// rounded to T, which is what BatchNormResult stores: the backward of the fused ReLU rebuilds
+/// bit for bit the values the forward computed, and so the forward's ReLU mask.
+template <class T>
+struct ChannelAffine {
+  std::vector<T> mu, scale, shift;
+  ChannelAffine(const std::vector<double>& mean, const std::vector<double>& inv_std,
+                const std::vector<double>& gamma, const std::vector<double>& beta)
+      : mu(mean.size()), scale(mean.size()), shift(mean.size()) {
+    for (size_t c = 0; c < mean.size(); ++c) {
+      mu[c] = T(mean[c]);
+      scale[c] = T(double(T(inv_std[c])) * gamma[c]);
+      shift[c] = T(beta[c]);
+    }
+  }
+};
+
 /// y = (x - mean)·(inv_std·gamma) + beta per channel: the last pass of both forward modes,
 /// followed by max(0, y) in the same loop when @p relu.
 /// Computed in T: float math is accurate enough for float data, and twice as fast as
 /// converting every element to double.
 BatchNormResult normalise(const Tensor& x, const Layout& l, const std::vector<double>& mean,
                           const std::vector<double>& inv_std, const Tensor& gamma,
-                          const Tensor& beta, bool relu = false) {
-  const std::vector<double> g = channel_values(gamma, l.C, 1.0);
-  const std::vector<double> b = channel_values(beta, l.C, 0.0);
+                          const Tensor& beta, bool relu) {
   BatchNormResult r{Tensor::empty(x.shape(), x.dtype()), channel_tensor(mean, x.dtype()),
                     channel_tensor(inv_std, x.dtype())};
   dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
-    std::vector<T> mu(size_t(l.C)), scale(size_t(l.C)), shift(size_t(l.C));
-    for (int64_t c = 0; c < l.C; ++c) {
-      mu[c] = T(mean[c]);
-      scale[c] = T(inv_std[c] * g[c]);
-      shift[c] = T(b[c]);
-    }
+    const ChannelAffine<T> f(mean, inv_std, channel_values(gamma, l.C, 1.0),
+                             channel_values(beta, l.C, 0.0));
+    const std::vector<T>&mu = f.mu, &scale = f.scale, &shift = f.shift;
     const T* px = x.data<T>();
     T* py = r.y.data<T>();
     for_each_plane(l, [&](int64_t p, int64_t c) {
@@ -165,7 +178,8 @@ BatchNormResult normalise(const Tensor& x, const Layout& l, const std::vector<do
 
 BatchNormResult batch_norm_train_forward(const Tensor& x_in, const Tensor& gamma,
                                          const Tensor& beta, Tensor& running_mean,
-                                         Tensor& running_var, double momentum, double eps) {
+                                         Tensor& running_var, double momentum, double eps,
+                                         bool relu) {
   const char* op = "batch_norm";
   const Layout l = check_input(x_in, op);
   check_channel_tensor(gamma, x_in, "weight", op);
@@ -220,7 +234,7 @@ BatchNormResult batch_norm_train_forward(const Tensor& x_in, const Tensor& gamma
       rv[c] = (1.0 - momentum) * rv[c] + momentum * var[c] * unbias;
     running_var.copy_(Tensor::from_vector(rv, {l.C}));
   }
-  return normalise(x, l, mean, inv_std, gamma, beta);
+  return normalise(x, l, mean, inv_std, gamma, beta, relu);
 }
 
 BatchNormResult batch_norm_eval_forward(const Tensor& x_in, const Tensor& gamma,
@@ -242,7 +256,8 @@ BatchNormResult batch_norm_eval_forward(const Tensor& x_in, const Tensor& gamma,
 
 BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x_in, const Tensor& mean_t,
                                    const Tensor& inv_std_t, const Tensor& gamma, bool batch_stats,
-                                   bool need_x, bool need_gamma, bool need_beta) {
+                                   bool need_x, bool need_gamma, bool need_beta, bool relu,
+                                   const Tensor& beta) {
   const char* op = "batch_norm_backward";
   const Layout l = check_input(x_in, op);
   require(grad_y.defined() && grad_y.shape() == x_in.shape() && grad_y.dtype() == x_in.dtype(),
@@ -251,6 +266,7 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x_in, con
   check_channel_tensor(mean_t, x_in, "mean", op);
   check_channel_tensor(inv_std_t, x_in, "inv_std", op);
   check_channel_tensor(gamma, x_in, "weight", op);
+  check_channel_tensor(beta, x_in, "bias", op);
   const Tensor x = x_in.contiguous(), g = grad_y.contiguous();
   const std::vector<double> mean = mean_t.to_vector(), inv_std = inv_std_t.to_vector();
   const std::vector<double> gam = channel_values(gamma, l.C, 1.0);
@@ -265,45 +281,63 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x_in, con
     using T = decltype(tag);
     const T* px = x.data<T>();
     const T* pg = g.data<T>();
-    if (need_sums) {
-      // Σ g·(x - mean) per element, times inv_std once per channel afterwards.
-      channel_sums(
-          l,
-          [&](int64_t p, int64_t c) {
-            const T* xr = px + p * l.HW;
-            const T* gr = pg + p * l.HW;
-            const T mu = T(mean[c]);
-            return pair_sum<T>(l.HW, [xr, gr, mu](int64_t i) {
-              return std::pair<T, T>(gr[i], gr[i] * (xr[i] - mu));
-            });
-          },
-          sum_g, sum_gxhat);
-      for (int64_t c = 0; c < l.C; ++c) sum_gxhat[c] *= inv_std[c];
+    // With the fused ReLU, the gradient reaching BN's output is grad_y where the forward's
+    // pre-ReLU value v was > 0 (relu_grad's rule), else 0; v is recomputed from x exactly.
+    const ChannelAffine<T> f(mean, inv_std, gam, channel_values(beta, l.C, 0.0));
+    const auto both = [&](auto relu_tag) {
+      constexpr bool kRelu = decltype(relu_tag)::value;
+      // Both loads happen unconditionally, so the select compiles to a vector blend.
+      const auto grad_at = [](const T* gr, const T* xr, int64_t i, T m, T a, T s) {
+        const T gi = gr[i];
+        if constexpr (kRelu) return (xr[i] - m) * a + s > T(0) ? gi : T(0);
+        return gi;
+      };
+      if (need_sums) {
+        // Σ g·(x - mean) per element, times inv_std once per channel afterwards.
+        channel_sums(
+            l,
+            [&](int64_t p, int64_t c) {
+              const T* xr = px + p * l.HW;
+              const T* gr = pg + p * l.HW;
+              const T m = f.mu[c], a = f.scale[c], s = f.shift[c];
+              return pair_sum<T>(l.HW, [&](int64_t i) {
+                const T gi = grad_at(gr, xr, i, m, a, s);
+                return std::pair<T, T>(gi, gi * (xr[i] - m));
+              });
+            },
+            sum_g, sum_gxhat);
+        for (int64_t c = 0; c < l.C; ++c) sum_gxhat[c] *= inv_std[c];
+      }
+      if (!need_x) return;
+      // Batch statistics: grad_x = k·(g - mean(g) - xhat·mean(g·xhat)), k = gamma·inv_std.
+      // The second term is the path through the mean, the third the path through the
+      // variance. Running statistics are constants: grad_x = k·g. Expanded for one pass in
+      // T: grad_x = k·g + (x - mean)·B + A.
+      std::vector<T> tk(size_t(l.C)), tB(size_t(l.C)), tA(size_t(l.C));
+      for (int64_t c = 0; c < l.C; ++c) {
+        const double k = gam[c] * inv_std[c];
+        const double mean_g = batch_stats ? sum_g[c] / double(M) : 0.0;
+        const double mean_gxhat = batch_stats ? sum_gxhat[c] / double(M) : 0.0;
+        tk[c] = T(k);
+        tB[c] = T(-k * inv_std[c] * mean_gxhat);
+        tA[c] = T(-k * mean_g);
+      }
+      out.grad_x = Tensor::empty(x.shape(), x.dtype());
+      T* pdx = out.grad_x.template data<T>();
+      for_each_plane(l, [&](int64_t p, int64_t c) {
+        const T* xr = px + p * l.HW;
+        const T* gr = pg + p * l.HW;
+        T* dr = pdx + p * l.HW;
+        const T k = tk[c], m = f.mu[c], B = tB[c], A = tA[c], a = f.scale[c], s = f.shift[c];
+        for (int64_t i = 0; i < l.HW; ++i)
+          dr[i] = k * grad_at(gr, xr, i, m, a, s) + (xr[i] - m) * B + A;
+      });
+    };
+    if (relu) {
+      both(std::true_type{});
+    } else {
+      both(std::false_type{});
     }
-    if (!need_x) return;
-    // Batch statistics: grad_x = k·(g - mean(g) - xhat·mean(g·xhat)), k = gamma·inv_std.
-    // The second term is the path through the mean, the third the path through the
-    // variance. Running statistics are constants: grad_x = k·g. Expanded for one pass in T:
-    // grad_x = k·g + (x - mean)·B + A.
-    std::vector<T> tk(size_t(l.C)), tmu(size_t(l.C)), tB(size_t(l.C)), tA(size_t(l.C));
-    for (int64_t c = 0; c < l.C; ++c) {
-      const double k = gam[c] * inv_std[c];
-      const double mean_g = batch_stats ? sum_g[c] / double(M) : 0.0;
-      const double mean_gxhat = batch_stats ? sum_gxhat[c] / double(M) : 0.0;
-      tk[c] = T(k);
-      tmu[c] = T(mean[c]);
-      tB[c] = T(-k * inv_std[c] * mean_gxhat);
-      tA[c] = T(-k * mean_g);
-    }
-    out.grad_x = Tensor::empty(x.shape(), x.dtype());
-    T* pdx = out.grad_x.template data<T>();
-    for_each_plane(l, [&](int64_t p, int64_t c) {
-      const T* xr = px + p * l.HW;
-      const T* gr = pg + p * l.HW;
-      T* dr = pdx + p * l.HW;
-      const T k = tk[c], m = tmu[c], B = tB[c], A = tA[c];
-      for (int64_t i = 0; i < l.HW; ++i) dr[i] = k * gr[i] + (xr[i] - m) * B + A;
-    });
   });
   if (need_gamma) out.grad_gamma = channel_tensor(sum_gxhat, x.dtype());
   if (need_beta) out.grad_beta = channel_tensor(sum_g, x.dtype());

@@ -23,11 +23,13 @@ struct BatchNormResult {
 ///   running_var  = (1 - momentum) * running_var  + momentum * batch_var * M / (M - 1)
 /// (the unbiased variance, as PyTorch does), when they are defined; undefined ones are skipped.
 /// @param gamma, beta [C] or undefined (no affine transform: gamma = 1, beta = 0).
+/// @param relu y = max(0, BN(x)) in the same pass: in training this saves a pass over the
+///        activations forward and one backward (batch_norm_backward with relu = true).
 /// @throws std::invalid_argument if x is not [N,C] or [N,C,H,W], a parameter or running
 ///         statistic is not [C], dtypes differ, or a channel has a single value (M = 1).
 BatchNormResult batch_norm_train_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                          Tensor& running_mean, Tensor& running_var,
-                                         double momentum, double eps);
+                                         double momentum, double eps, bool relu = false);
 
 /// Eval-mode forward with the running statistics (both must be defined, [C]).
 /// @param relu also apply ReLU in the same pass over memory, y = max(0, BN(x)) (NaN passes
@@ -53,9 +55,13 @@ struct BatchNormGrads {
 /// Sums are accumulated in double.
 /// @param batch_stats true for a training-mode forward pass.
 /// @param gamma [C] or undefined (treated as ones).
+/// @param relu grad_y is the gradient of the fused max(0, BN(x)): g is taken as 0 where the
+///        forward's pre-ReLU value was not > 0. That value is recomputed from x, mean,
+///        inv_std, gamma and @p beta exactly as the forward computed it, so no mask is stored.
 /// @throws std::invalid_argument if grad_y's shape differs from x's.
 BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& mean,
                                    const Tensor& inv_std, const Tensor& gamma, bool batch_stats,
-                                   bool need_x, bool need_gamma, bool need_beta);
+                                   bool need_x, bool need_gamma, bool need_beta,
+                                   bool relu = false, const Tensor& beta = Tensor());
 
 }  // namespace dl

@@ -107,6 +107,13 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return binary(a, b, "div", [](auto x, auto y) { return decltype(x)(x / y); });
 }
 
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "add_relu", [](auto x, auto y) {
+    const auto v = decltype(x)(x + y);
+    return (v > 0 || v != v) ? v : decltype(x)(0);  // relu's rule, NaN included
+  });
+}
+
 Tensor pow(const Tensor& a, double exponent) {
   return pow(a, Tensor::scalar(exponent, a.dtype()));
 }

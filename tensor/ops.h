@@ -15,6 +15,8 @@ Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
+/// relu(a + b) in one pass over memory: a residual block's add and the ReLU after it.
+Tensor add_relu(const Tensor& a, const Tensor& b);
 /// Elementwise larger / smaller value; a NaN on either side gives NaN (as in PyTorch).
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);

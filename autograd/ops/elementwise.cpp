@@ -158,6 +158,18 @@ Variable relu(const Variable& a) {
   });
 }
 
+// d relu(a + b) = (da + db) where a + b > 0. Saves the output, as relu does.
+Variable add_relu(const Variable& a, const Variable& b) {
+  const Shape sa = a.shape(), sb = b.shape();
+  const Tensor y = dl::add_relu(a.data(), b.data());
+  return record("AddReluBackward", {&a, &b}, y,
+                [y, sa, sb](const Tensor& g, const NeedsGrad& needs) -> std::vector<Tensor> {
+                  const Tensor gm = relu_grad(g, y);
+                  return {needs[0] ? unbroadcast(gm, sa) : Tensor(),
+                          needs[1] ? unbroadcast(gm, sb) : Tensor()};
+                });
+}
+
 Variable add_scalar(const Variable& a, double s) {
   return record("AddScalarBackward", {&a}, dl::affine(a.data(), 1.0, s),
                 [](const Tensor& g, const NeedsGrad&) -> std::vector<Tensor> { return {g}; });

@@ -1,7 +1,8 @@
 // norm.cpp — differentiable batch normalisation and dropout (tutorial chapter 4).
 // BatchNorm's node saves only the per-channel mean and inv_std beside x (which the input
 // Variable holds anyway), as llm.c's layernorm keeps mean and rstd; the backward formula is in
-// tensor/batch_norm.h. Dropout saves its scaled mask: grad_x = grad_y ⊙ mask.
+// tensor/batch_norm.h. batch_norm_relu saves the same: its backward rebuilds the ReLU mask
+// from x. Dropout saves its scaled mask: grad_x = grad_y ⊙ mask.
 #include <stdexcept>
 #include <string>
 
@@ -12,25 +13,46 @@
 
 namespace dl::ag {
 
-Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias,
-                    Tensor& running_mean, Tensor& running_var, bool training, double momentum,
-                    double eps) {
+namespace {
+
+Variable batch_norm_impl(const Variable& x, const Variable& weight, const Variable& bias,
+                         Tensor& running_mean, Tensor& running_var, bool training,
+                         double momentum, double eps, bool relu) {
   const Tensor gamma = weight.defined() ? weight.data() : Tensor();
   const Tensor beta = bias.defined() ? bias.data() : Tensor();
   const BatchNormResult r =
       training ? batch_norm_train_forward(x.data(), gamma, beta, running_mean, running_var,
-                                          momentum, eps)
-               : batch_norm_eval_forward(x.data(), gamma, beta, running_mean, running_var, eps);
+                                          momentum, eps, relu)
+               : batch_norm_eval_forward(x.data(), gamma, beta, running_mean, running_var, eps,
+                                         relu);
   // In training the statistics are functions of x, which couples the samples of the batch;
   // in eval they are constants and the op is a per-channel affine map.
-  return record(training ? "BatchNormBackward" : "BatchNormEvalBackward", {&x, &weight, &bias},
-                r.y,
-                [xd = x.data(), mean = r.mean, inv_std = r.inv_std, gamma, training](
+  const char* name = relu ? (training ? "BatchNormReluBackward" : "BatchNormReluEvalBackward")
+                          : (training ? "BatchNormBackward" : "BatchNormEvalBackward");
+  return record(name, {&x, &weight, &bias}, r.y,
+                [xd = x.data(), mean = r.mean, inv_std = r.inv_std, gamma, beta, training, relu](
                     const Tensor& g, const NeedsGrad& needs) -> std::vector<Tensor> {
-                  BatchNormGrads grads = batch_norm_backward(g, xd, mean, inv_std, gamma, training,
-                                                             needs[0], needs[1], needs[2]);
+                  BatchNormGrads grads =
+                      batch_norm_backward(g, xd, mean, inv_std, gamma, training, needs[0],
+                                          needs[1], needs[2], relu, beta);
                   return {grads.grad_x, grads.grad_gamma, grads.grad_beta};
                 });
+}
+
+}  // namespace
+
+Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias,
+                    Tensor& running_mean, Tensor& running_var, bool training, double momentum,
+                    double eps) {
+  return batch_norm_impl(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                         /*relu=*/false);
+}
+
+Variable batch_norm_relu(const Variable& x, const Variable& weight, const Variable& bias,
+                         Tensor& running_mean, Tensor& running_var, bool training,
+                         double momentum, double eps) {
+  return batch_norm_impl(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                         /*relu=*/true);
 }
 
 Variable dropout(const Variable& x, double p, bool training, Generator& gen) {

@@ -7,13 +7,13 @@ namespace dl::ag {
 const std::vector<std::string>& differentiable_ops() {
   static const std::vector<std::string> names = {
       "add", "sub", "mul", "div", "maximum", "minimum", "neg", "exp", "log", "sqrt", "abs",
-      "pow", "relu", "add_scalar", "mul_scalar",
+      "pow", "relu", "add_relu", "add_scalar", "mul_scalar",
       "sum", "mean", "max", "var",
       "reshape", "permute", "transpose", "slice", "expand", "squeeze", "unsqueeze", "flatten",
       "matmul", "linear", "concat", "pad",
       "conv2d",
       "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d",
-      "batch_norm", "dropout",
+      "batch_norm", "batch_norm_relu", "dropout",
       "log_softmax", "cross_entropy",
       "shortcut_a"};
   return names;

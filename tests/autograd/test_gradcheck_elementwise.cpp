@@ -72,6 +72,18 @@ GRADCHECK_CASE(relu, InputsAwayFromZero) {
   return {[](const Vars& v) { return relu(v[0]); }, {away_from_zero({3, 4}, 22)}};
 }
 
+GRADCHECK_CASE(add_relu, SumsAwayFromZero) {
+  // a is at least 0.2 from zero and |b| < 0.1, so a + b stays clear of the kink and both
+  // signs occur: the gradient passes where a + b > 0 and is zero elsewhere, for a and b.
+  return {[](const Vars& v) { return add_relu(v[0], v[1]); },
+          {away_from_zero({3, 4}, 24, 0.2), uniform({3, 4}, -0.1, 0.1, 25)}};
+}
+
+GRADCHECK_CASE(add_relu, BroadcastRowAgainstMatrix) {
+  return {[](const Vars& v) { return add_relu(v[0], v[1]); },
+          {away_from_zero({2, 3, 4}, 26, 0.2), uniform({4}, -0.1, 0.1, 27)}};
+}
+
 GRADCHECK_CASE(add_scalar, Matrix) {
   return {[](const Vars& v) { return add_scalar(v[0], 1.5); }, {randn({2, 3}, 23)}};
 }

@@ -67,6 +67,56 @@ TEST(BatchNorm, EvalLeavesRunningStatsAlone) {
   EXPECT_EQ(running_var.to_vector(), var_before.to_vector());
 }
 
+/// batch_norm_relu over (x, weight, bias) with its own running statistics. Random data puts no
+/// pre-ReLU value within a finite-difference step of the kink.
+GradcheckFn batch_norm_relu_fn(bool training, Tensor running_mean, Tensor running_var) {
+  return [=](const Vars& v) mutable {
+    return batch_norm_relu(v[0], v[1], v[2], running_mean, running_var, training);
+  };
+}
+
+GRADCHECK_CASE(batch_norm_relu, TrainingImageBatch) {
+  return {batch_norm_relu_fn(true, zeros(2), ones(2)),
+          {randn({3, 2, 2, 3}, 21), uniform({2}, 0.5, 1.5, 22), randn({2}, 23, 0.5)}};
+}
+
+GRADCHECK_CASE(batch_norm_relu, TrainingWithoutAffine) {
+  return {[](const Vars& v) {
+            Tensor running_mean, running_var;
+            return batch_norm_relu(v[0], Variable(), Variable(), running_mean, running_var, true);
+          },
+          {randn({2, 3, 2, 2}, 24)}};
+}
+
+GRADCHECK_CASE(batch_norm_relu, EvalUsesRunningStatistics) {
+  return {batch_norm_relu_fn(false, randn({2}, 25), uniform({2}, 0.5, 2.0, 26)),
+          {randn({3, 2, 2, 3}, 27), uniform({2}, 0.5, 1.5, 28), randn({2}, 29, 0.5)}};
+}
+
+TEST(BatchNormRelu, FloatValuesAndGradientsEqualBatchNormThenRelu) {
+  // The fused op must be the two ops in float32: bit for bit forward (same arithmetic); the
+  // gradients to rounding, since the per-channel sums may be added in another order (the
+  // backward's recomputed mask is exactly the forward's, or they would differ by far more).
+  Generator gen(30);
+  const Tensor x = Tensor::randn({4, 3, 5, 5}, gen), gy = Tensor::randn({4, 3, 5, 5}, gen);
+  const Tensor w = Tensor::uniform({3}, 0.5, 1.5, gen), b = Tensor::randn({3}, gen);
+  for (bool training : {true, false}) {
+    std::vector<Tensor> out;
+    for (bool fused : {true, false}) {
+      Tensor rm = Tensor::full({3}, 0.1), rv = Tensor::full({3}, 1.5);
+      const Variable xv(x, true), wv(w, true), bv(b, true);
+      const Variable y = fused ? batch_norm_relu(xv, wv, bv, rm, rv, training)
+                               : relu(batch_norm(xv, wv, bv, rm, rv, training));
+      y.backward(gy);
+      for (const Tensor& t : {y.data(), xv.grad(), wv.grad(), bv.grad(), rm, rv}) out.push_back(t);
+    }
+    for (size_t i : {0, 4, 5})
+      EXPECT_EQ(out[i].to_vector(), out[i + 6].to_vector()) << "training " << training << " #" << i;
+    for (size_t i : {1, 2, 3})
+      EXPECT_TRUE(allclose(out[i], out[i + 6], 1e-6, 1e-6)) << "training " << training << " #" << i;
+  }
+}
+
 GRADCHECK_CASE(dropout, TrainingWithFixedMask) {
   // A fresh generator per call draws the same mask every time, so the function is
   // deterministic, as a finite difference needs.
