@@ -109,7 +109,8 @@ Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& w_in, const Sha
   Tensor dx = Tensor::empty(x_shape, dy.dtype());
   dispatch_floating(dy.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    kernels::conv2d_backward_input<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>(), args.algo);
+    kernels::conv2d_backward_input<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>(),
+                                      args.backward());
   });
   return dx;
 }
@@ -125,7 +126,8 @@ Tensor conv2d_backward_weight(const Tensor& grad_y, const Tensor& x_in, const Sh
   Tensor dw = Tensor::empty(w_shape, dy.dtype());  // overwritten by the kernel
   dispatch_floating(dy.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    kernels::conv2d_backward_weight<T>(g, dy.data<T>(), x.data<T>(), dw.data<T>(), args.algo);
+    kernels::conv2d_backward_weight<T>(g, dy.data<T>(), x.data<T>(), dw.data<T>(),
+                                       args.backward());
   });
   return dw;
 }

@@ -17,6 +17,14 @@ struct Conv2dArgs {
   int64_t dil_h = 1, dil_w = 1;
   /// Algorithm for forward and backward; Auto lets the kernel layer choose.
   kernels::ConvAlgo algo = kernels::ConvAlgo::Auto;
+  /// Overrides @ref algo for the two backward convolutions (input and weight gradients) when
+  /// not Auto. A fast forward with a Direct backward sees the very same ReLU masks as the all-
+  /// fast step, so comparing the two isolates the backward kernels' rounding.
+  kernels::ConvAlgo backward_algo = kernels::ConvAlgo::Auto;
+  /// The algorithm the backward convolutions run with.
+  kernels::ConvAlgo backward() const {
+    return backward_algo != kernels::ConvAlgo::Auto ? backward_algo : algo;
+  }
   /// The same stride, padding and dilation along H and W.
   static Conv2dArgs square(int64_t stride, int64_t pad, int64_t dilation = 1) {
     Conv2dArgs a;
