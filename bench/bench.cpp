@@ -17,6 +17,8 @@
 #include "models/registry.h"
 #include "nn/conv2d.h"
 #include "nn/summary.h"
+#include "tensor/kernels/cpu.h"
+#include "tensor/kernels/gemm.h"
 #include "tensor/ops.h"
 #include "train/sgd.h"
 
@@ -125,6 +127,8 @@ BenchReport run_bench(const BenchConfig& c) {
 #ifdef DL_WITH_OPENMP
   r.threads = omp_get_max_threads();
 #endif
+  r.simd = kernels::use_avx2() ? "avx2" : "portable";
+  r.blas = std::string(kernels::gemm_backend()) + " " + kernels::blas_core();
   auto model = models::create_model(c.model, {});
   const Shape native = models::native_input_shape(c.model);
   r.forward_macs_per_image = nn::summarize(*model, native).total_macs;
@@ -183,7 +187,8 @@ std::string BenchReport::format() const {
   std::ostringstream os;
   os << std::fixed << std::setprecision(1);
   os << "model " << model << "  batch " << batch_size << "  threads " << threads
-     << "  forward " << double(forward_macs_per_image) / 1e6 << " MMAC/image\n";
+     << "  forward " << double(forward_macs_per_image) / 1e6 << " MMAC/image\n"
+     << "kernels " << simd << "  gemm " << blas << '\n';
   if (!layers.empty()) {
     os << "\nconv layers (ms, effective GFLOP/s = direct-conv FLOPs / time)\n";
     os << std::left << std::setw(30) << "shape" << std::setw(6) << "count" << std::setw(13)
@@ -215,6 +220,7 @@ std::string BenchReport::to_json() const {
   std::ostringstream os;
   os << std::setprecision(6);
   os << "{\"model\": \"" << model << "\", \"batch_size\": " << batch_size << ", \"threads\": " << threads
+     << ", \"simd\": \"" << simd << "\", \"blas\": \"" << blas << '"'
      << ", \"forward_macs_per_image\": " << forward_macs_per_image
      << ", \"train_images_per_sec\": " << train_images_per_sec << ", \"train_gflops\": " << train_gflops
      << ", \"infer_images_per_sec\": " << infer_images_per_sec << ", \"infer_gflops\": " << infer_gflops

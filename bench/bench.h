@@ -40,6 +40,9 @@ struct BenchReport {
   std::string model;
   int64_t batch_size = 0;
   int threads = 1;
+  /// The kernels in use: "avx2" or "portable" for our own, and the GEMM backend with its
+  /// kernel set (e.g. "openblas Haswell"; OPENBLAS_CORETYPE can change the latter).
+  std::string simd, blas;
   int64_t forward_macs_per_image = 0;
   std::vector<ConvTiming> layers;
   double train_images_per_sec = 0, train_gflops = 0, train_step_ms = 0;

@@ -49,5 +49,8 @@ class BlasSingleThreadScope {
 
 /// Name of the GEMM backend in use ("openblas" or "reference").
 const char* gemm_backend();
+/// The kernel set the backend runs: OpenBLAS's core name ("Haswell", "SkylakeX",
+/// "Cooperlake", ...; chosen from the CPU when the library loads), or "reference".
+const char* blas_core();
 
 }  // namespace dl::kernels

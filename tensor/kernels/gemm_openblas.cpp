@@ -76,4 +76,6 @@ void set_blas_num_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
 
 const char* gemm_backend() { return "openblas"; }
 
+const char* blas_core() { return openblas_get_corename(); }
+
 }  // namespace dl::kernels

@@ -105,6 +105,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double al
 int blas_num_threads() { return 1; }
 void set_blas_num_threads(int) {}
 const char* gemm_backend() { return "reference"; }
+
+const char* blas_core() { return "reference"; }
 #endif
 
 }  // namespace dl::kernels

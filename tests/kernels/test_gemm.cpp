@@ -94,6 +94,9 @@ TEST(Gemm, BlasSingleThreadScopeRestoresCount) {
   EXPECT_EQ(blas_num_threads(), before);
   EXPECT_TRUE(std::string(gemm_backend()) == "openblas" ||
               std::string(gemm_backend()) == "reference");
+  // The kernel set is named ("reference" without OpenBLAS): bench reports print it.
+  EXPECT_FALSE(std::string(blas_core()).empty());
+  if (std::string(gemm_backend()) == "reference") EXPECT_STREQ(blas_core(), "reference");
 }
 
 TEST(Cpu, SetUseAvx2Toggles) {
