@@ -96,7 +96,9 @@ TEST(Gemm, BlasSingleThreadScopeRestoresCount) {
               std::string(gemm_backend()) == "reference");
   // The kernel set is named ("reference" without OpenBLAS): bench reports print it.
   EXPECT_FALSE(std::string(blas_core()).empty());
-  if (std::string(gemm_backend()) == "reference") EXPECT_STREQ(blas_core(), "reference");
+  if (std::string(gemm_backend()) == "reference") {
+    EXPECT_STREQ(blas_core(), "reference");
+  }
 }
 
 TEST(Cpu, SetUseAvx2Toggles) {
