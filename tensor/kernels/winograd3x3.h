@@ -27,4 +27,13 @@ void winograd3x3_backward_weight_avx2(const ConvGeom& g, const float* dy, const 
                                       float* dw, int tile_m);
 #endif
 
+#ifdef DL_WITH_AVX512
+/// The AVX2 kernels' transformed-domain GEMM with AVX-512 registers (only call when
+/// use_avx512()): C[rows][Nc] (+= when @p accumulate, else =) op(A)[rows][K] · B[K][Nc],
+/// Nc a multiple of 8; op(A)[r][k] is A[r*lda + k], or A[k*lda + r] when @p trans_a.
+void winograd_gemm_avx512(bool trans_a, bool accumulate, int64_t rows, int64_t Nc, int64_t K,
+                          const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+                          int64_t ldc);
+#endif
+
 }  // namespace dl::kernels

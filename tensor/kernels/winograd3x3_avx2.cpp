@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tensor/kernels/cpu.h"
 #include "tensor/kernels/winograd3x3.h"
 #include "tensor/kernels/workspace.h"
 
@@ -210,10 +211,15 @@ inline void micro_rows(int rows, int64_t K, const float* A, int64_t lda, const f
 }
 
 // C[rows][Nc] (+)= op(A)[rows][K] · B[K][Nc], Nc a multiple of 8. Column panels of 16 outer,
-// so a K x 16 panel of B stays in L1 while all rows stream past it.
+// so a K x 16 panel of B stays in L1 while all rows stream past it. CPUs with AVX-512 run
+// the same product in winograd3x3_avx512.cpp.
 template <bool TransA, bool Acc>
 inline void gemm_avx2(int64_t rows, int64_t Nc, int64_t K, const float* A, int64_t lda,
                       const float* B, int64_t ldb, float* C, int64_t ldc) {
+#ifdef DL_WITH_AVX512
+  if (use_avx512())
+    return winograd_gemm_avx512(TransA, Acc, rows, Nc, K, A, lda, B, ldb, C, ldc);
+#endif
   for (int64_t j = 0; j < Nc; j += 16) {
     const bool wide = j + 16 <= Nc;
     for (int64_t i = 0; i < rows; i += 6) {

@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "tensor/kernels/cpu.h"
 
 namespace dl::kernels::testing {
 
@@ -47,6 +50,41 @@ double max_rel(const std::vector<T>& got, const std::vector<double>& ref) {
     den = std::fmax(den, std::fabs(ref[i]));
   }
   return den == 0 ? num : num / den;
+}
+
+/// The SIMD paths of the kernels: portable C++, AVX2, and AVX2 with AVX-512 GEMMs.
+enum class Simd { Portable, Avx2, Avx512 };
+
+inline std::string simd_name(Simd s) {
+  return s == Simd::Portable ? "ref" : s == Simd::Avx2 ? "avx2" : "avx512";
+}
+
+/// Selects one SIMD path for its lifetime and restores the previous choice afterwards.
+class SimdScope {
+ public:
+  explicit SimdScope(Simd s) : avx2_(use_avx2()), avx512_(use_avx512()) {
+    set_use_avx2(s != Simd::Portable);
+    set_use_avx512(s == Simd::Avx512);
+  }
+  ~SimdScope() {
+    set_use_avx2(avx2_);
+    set_use_avx512(avx512_);
+  }
+  SimdScope(const SimdScope&) = delete;
+  SimdScope& operator=(const SimdScope&) = delete;
+
+ private:
+  bool avx2_, avx512_;
+};
+
+/// The paths this CPU and build can run (the portable one always).
+inline std::vector<Simd> available_simd() {
+  std::vector<Simd> out{Simd::Portable};
+  for (Simd s : {Simd::Avx2, Simd::Avx512}) {
+    SimdScope scope(s);
+    if (use_avx2() && use_avx512() == (s == Simd::Avx512)) out.push_back(s);
+  }
+  return out;
 }
 
 }  // namespace dl::kernels::testing

@@ -34,6 +34,10 @@ using testing::convert;
 using testing::max_rel;
 using testing::random_vec;
 using testing::rel_l2;
+using testing::Simd;
+using testing::simd_name;
+using testing::SimdScope;
+using testing::available_simd;
 
 struct Shape {
   const char* name;
@@ -110,6 +114,7 @@ const Shape kShapes[] = {
     Shape{"k3x1_asym", 2, 3, 7, 6, 5, 3, 1, 1, 2, 1, 0, 1, 1},
     Shape{"pointwise_odd", 3, 5, 3, 7, 6, 1, 1, 1, 1, 0, 0, 1, 1},
     sq("n1_c16", 1, 16, 10, 16, 3, 1, 1),
+    sq("c24_oc40", 2, 24, 7, 40, 3, 1, 1),  // column panels of 8, 24 and 40: masked SIMD tails
 };
 
 // Float inputs and float64 references for one shape, computed once and shared by the tests.
@@ -186,14 +191,11 @@ TEST_P(ConvShapes, FloatAlgorithmsMatchDirect) {
   check_float(c, "im2col", ConvAlgo::Im2col, kIm2colF32, true);
   check_float(c, "auto", ConvAlgo::Auto, kF4x4, true);  // Auto may pick F(4x4)
   if (!winograd_applicable(c.g)) return;
-  const bool had_avx2 = use_avx2();
-  for (int simd = 0; simd < 2; ++simd) {
-    set_use_avx2(simd == 1);
-    if (simd == 1 && !use_avx2()) break;  // CPU or build without AVX2: portable path only
-    check_float(c, simd ? "wino2 avx2" : "wino2 ref", ConvAlgo::Winograd2x2, kF2x2, true);
-    check_float(c, simd ? "wino4 avx2" : "wino4 ref", ConvAlgo::Winograd4x4, kF4x4, true);
+  for (Simd simd : available_simd()) {  // the portable path, and the SIMD ones this CPU has
+    SimdScope scope(simd);
+    check_float(c, ("wino2 " + simd_name(simd)).c_str(), ConvAlgo::Winograd2x2, kF2x2, true);
+    check_float(c, ("wino4 " + simd_name(simd)).c_str(), ConvAlgo::Winograd4x4, kF4x4, true);
   }
-  set_use_avx2(had_avx2);
 }
 
 TEST_P(ConvShapes, Im2colDoubleMatchesDirect) {
@@ -290,7 +292,6 @@ namespace {
 // threads); more images than threads (whole images per thread, per-thread dw partials).
 TEST(ConvThreads, AllModesMatchDirect) {
   const int saved = omp_get_max_threads();
-  const bool had_avx2 = use_avx2();
   for (int threads : {1, 3}) {
     omp_set_num_threads(threads);
     for (int64_t n : {1, 2, 5}) {
@@ -312,13 +313,11 @@ TEST(ConvThreads, AllModesMatchDirect) {
       conv2d_backward_weight_direct<double>(g, dyd.data(), xd.data(), c.dw.data());
       SCOPED_TRACE("threads=" + std::to_string(threads) + " N=" + std::to_string(n));
       check_float(c, "im2col", ConvAlgo::Im2col, kIm2colF32, true);
-      for (int simd = 0; simd < 2; ++simd) {
-        set_use_avx2(simd == 1);
-        if (simd == 1 && !use_avx2()) break;
-        check_float(c, "wino2", ConvAlgo::Winograd2x2, kF2x2, true);
-        check_float(c, "wino4", ConvAlgo::Winograd4x4, kF4x4, true);
+      for (Simd simd : available_simd()) {
+        SimdScope scope(simd);
+        check_float(c, ("wino2 " + simd_name(simd)).c_str(), ConvAlgo::Winograd2x2, kF2x2, true);
+        check_float(c, ("wino4 " + simd_name(simd)).c_str(), ConvAlgo::Winograd4x4, kF4x4, true);
       }
-      set_use_avx2(had_avx2);
     }
   }
   omp_set_num_threads(saved);
@@ -334,16 +333,19 @@ TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
   std::vector<double> ref(size_t(g.OC * g.C * 9));
   auto dyd = convert<float, double>(dy), xd = convert<float, double>(x);
   conv2d_backward_weight_direct<double>(g, dyd.data(), xd.data(), ref.data());
-  for (int m : {2, 4}) {
-    std::vector<float> a(ref.size()), b(ref.size());
-    conv2d_backward_weight_winograd(g, dy.data(), x.data(), a.data(), m);
-    conv2d_backward_weight_winograd(g, dy.data(), x.data(), b.data(), m);
-    EXPECT_EQ(a, b) << "F(" << m << "x" << m << ")";
-    const Bounds bd = m == 2 ? kF2x2 : kF4x4;
-    EXPECT_LT(rel_l2(a, ref), bd.l2) << m;
-    EXPECT_LT(max_rel(a, ref), bd.max) << m;
-    std::printf("  F(%dx%d) dw batch 16: rel_l2 %.1e max_rel %.1e\n", m, m, rel_l2(a, ref),
-                max_rel(a, ref));
+  for (Simd simd : available_simd()) {
+    SimdScope scope(simd);
+    for (int m : {2, 4}) {
+      std::vector<float> a(ref.size()), b(ref.size());
+      conv2d_backward_weight_winograd(g, dy.data(), x.data(), a.data(), m);
+      conv2d_backward_weight_winograd(g, dy.data(), x.data(), b.data(), m);
+      EXPECT_EQ(a, b) << "F(" << m << "x" << m << ") " << simd_name(simd);
+      const Bounds bd = m == 2 ? kF2x2 : kF4x4;
+      EXPECT_LT(rel_l2(a, ref), bd.l2) << m << " " << simd_name(simd);
+      EXPECT_LT(max_rel(a, ref), bd.max) << m << " " << simd_name(simd);
+      std::printf("  F(%dx%d) %s dw batch 16: rel_l2 %.1e max_rel %.1e\n", m, m,
+                  simd_name(simd).c_str(), rel_l2(a, ref), max_rel(a, ref));
+    }
   }
 }
 

@@ -114,5 +114,15 @@ TEST(Cpu, SetUseAvx2Toggles) {
   }
 }
 
+TEST(Cpu, Avx512NeedsAvx2AndToggles) {
+  testing::SimdScope portable(testing::Simd::Portable);
+  EXPECT_FALSE(use_avx512()) << "AVX-512 kernels run only inside the AVX2 ones";
+  {
+    testing::SimdScope avx2(testing::Simd::Avx2);
+    EXPECT_FALSE(use_avx512());
+  }
+  EXPECT_FALSE(use_avx2());  // the scope restored the portable choice
+}
+
 }  // namespace
 }  // namespace dl::kernels
