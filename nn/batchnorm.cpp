@@ -52,11 +52,11 @@ void BatchNorm2d::check_input(const ag::Variable& x) const {
                                 std::to_string(channels_) + "]");
 }
 
-ag::Variable BatchNorm2d::forward(const ag::Variable& x) { return normalize(x, /*relu=*/false); }
+ag::Variable BatchNorm2d::forward(const ag::Variable& x) { return normalise(x, /*relu=*/false); }
 
-ag::Variable BatchNorm2d::forward_relu(const ag::Variable& x) { return normalize(x, /*relu=*/true); }
+ag::Variable BatchNorm2d::forward_relu(const ag::Variable& x) { return normalise(x, /*relu=*/true); }
 
-ag::Variable BatchNorm2d::normalize(const ag::Variable& x, bool relu) {
+ag::Variable BatchNorm2d::normalise(const ag::Variable& x, bool relu) {
   check_input(x);
   // Buffers are looked up on every call rather than cached: Module::to(dtype) and
   // load_state_dict may replace or rewrite them, and the op updates them in place.

@@ -63,7 +63,7 @@ class BatchNorm2d : public Module {
  private:
   /// @throws std::invalid_argument unless x is [N, C, H, W] or [N, C] with C = channels.
   void check_input(const ag::Variable& x) const;
-  ag::Variable normalize(const ag::Variable& x, bool relu);
+  ag::Variable normalise(const ag::Variable& x, bool relu);
   int64_t channels_;
   double eps_, momentum_;
   bool affine_;

@@ -110,7 +110,7 @@ Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& w_in, const Sha
   dispatch_floating(dy.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     kernels::conv2d_backward_input<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>(),
-                                      args.backward());
+                                      args.algo_for_backward());
   });
   return dx;
 }
@@ -127,7 +127,7 @@ Tensor conv2d_backward_weight(const Tensor& grad_y, const Tensor& x_in, const Sh
   dispatch_floating(dy.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     kernels::conv2d_backward_weight<T>(g, dy.data<T>(), x.data<T>(), dw.data<T>(),
-                                       args.backward());
+                                       args.algo_for_backward());
   });
   return dw;
 }

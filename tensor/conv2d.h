@@ -22,7 +22,7 @@ struct Conv2dArgs {
   /// fast step, so comparing the two isolates the backward kernels' rounding.
   kernels::ConvAlgo backward_algo = kernels::ConvAlgo::Auto;
   /// The algorithm the backward convolutions run with.
-  kernels::ConvAlgo backward() const {
+  kernels::ConvAlgo algo_for_backward() const {
     return backward_algo != kernels::ConvAlgo::Auto ? backward_algo : algo;
   }
   /// The same stride, padding and dilation along H and W.
