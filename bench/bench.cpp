@@ -127,8 +127,9 @@ BenchReport run_bench(const BenchConfig& c) {
 #ifdef DL_WITH_OPENMP
   r.threads = omp_get_max_threads();
 #endif
-  r.simd = kernels::use_avx2() ? "avx2" : "portable";
+  r.simd = kernels::use_avx512() ? "avx512" : kernels::use_avx2() ? "avx2" : "portable";
   r.blas = std::string(kernels::gemm_backend()) + " " + kernels::blas_core();
+  if (kernels::use_avx512()) r.blas = "own avx512 (float), " + r.blas + " (double)";
   auto model = models::create_model(c.model, {});
   const Shape native = models::native_input_shape(c.model);
   r.forward_macs_per_image = nn::summarize(*model, native).total_macs;

@@ -40,8 +40,9 @@ struct BenchReport {
   std::string model;
   int64_t batch_size = 0;
   int threads = 1;
-  /// The kernels in use: "avx2" or "portable" for our own, and the GEMM backend with its
-  /// kernel set (e.g. "openblas Haswell"; OPENBLAS_CORETYPE can change the latter).
+  /// The kernels in use: "avx512", "avx2" or "portable" for our own, and the GEMM backend
+  /// with its kernel set (e.g. "openblas Haswell"; OPENBLAS_CORETYPE can change the latter;
+  /// on the avx512 path float products run on our own kernel, doubles on the backend).
   std::string simd, blas;
   int64_t forward_macs_per_image = 0;
   std::vector<ConvTiming> layers;

@@ -12,7 +12,7 @@ bool use_avx2();
 void set_use_avx2(bool on);
 
 /// True when use_avx2() and the CPU has AVX-512F and DL_KERNELS is not "avx2" (cached): the
-/// Winograd GEMMs then run on 16-float vectors.
+/// Winograd GEMMs and float gemm() then run on 16-float vectors.
 bool use_avx512();
 /// Overrides the choice for this process (honoured only where AVX-512 can run).
 void set_use_avx512(bool on);

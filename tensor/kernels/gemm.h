@@ -1,7 +1,9 @@
 // gemm.h — the one matrix-multiply interface every upper layer uses (tutorial chapter 5).
 // Row-major C = alpha * op(A) * op(B) + beta * C, op = transpose when trans_* is set.
 // OpenBLAS (cblas_sgemm / cblas_dgemm) backs it when built with DL_WITH_OPENBLAS; a plain
-// reference loop otherwise. No cblas type leaves gemm_openblas.cpp.
+// reference loop otherwise. On the AVX-512 path (use_avx512()) float products run on our own
+// blocked kernel instead (gemm_avx512.cpp, chapter 6), whatever kernel set OpenBLAS loaded.
+// No cblas type leaves gemm_openblas.cpp.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,11 @@
 // gemm_ref.cpp — the reference matrix multiply (tutorial chapter 5): a plain triple loop that
 // accumulates in double. It is the oracle for the gemm tests and, in builds without OpenBLAS,
 // the implementation behind gemm() itself (with BLAS thread control reduced to no-ops).
+#include <type_traits>
+
+#include "tensor/kernels/cpu.h"
 #include "tensor/kernels/gemm.h"
+#include "tensor/kernels/gemm_avx512.h"
 #include "tensor/kernels/workspace.h"
 
 namespace dl::kernels {
@@ -84,6 +88,13 @@ void gemm_split(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
   detail::split_gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc,
                      [&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a,
                          const T* b, T* c) {
+#ifdef DL_WITH_AVX512
+                       if constexpr (std::is_same_v<T, float>) {
+                         if (use_avx512())
+                           return sgemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                                               ldc);
+                       }
+#endif
                        gemm_portable<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
                      });
 }
@@ -91,7 +102,7 @@ void gemm_split(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
 }  // namespace
 
 // Without OpenBLAS the portable loops (split across OpenMP threads when large) are the whole
-// GEMM backend.
+// GEMM backend, except for float products on the AVX-512 path.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
           int64_t ldc) {

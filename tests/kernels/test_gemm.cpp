@@ -1,5 +1,7 @@
-// test_gemm.cpp — gemm() (OpenBLAS or portable) against the double-accumulating gemm_ref, for
-// every transpose combination, padded leading dimensions, alpha/beta, and beta = 0 over NaN.
+// test_gemm.cpp — gemm() (OpenBLAS, our AVX-512 kernel, or portable) against the
+// double-accumulating gemm_ref, for every transpose combination, padded leading dimensions,
+// alpha/beta, beta = 0 over NaN, and the AVX-512 kernel's blocking edges. Float cases run on
+// every SIMD path the CPU has (AVX-512 float products do not go to OpenBLAS).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -47,13 +49,36 @@ void check_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, T be
 }
 
 TEST(Gemm, FloatAllTransposesPaddedStrides) {
-  for (int ta = 0; ta < 2; ++ta)
-    for (int tb = 0; tb < 2; ++tb) {
-      check_gemm<float>(ta, tb, 17, 23, 31, 1.0f, 0.0f, 3, 1e-5);
-      check_gemm<float>(ta, tb, 64, 40, 144, 0.5f, 1.0f, 0, 1e-5);
-      check_gemm<float>(ta, tb, 5, 1, 7, -2.0f, 0.25f, 5, 1e-5);
-      check_gemm<float>(ta, tb, 1, 9, 1, 1.0f, 0.0f, 1, 1e-6);
-    }
+  for (testing::Simd simd : testing::available_simd()) {
+    testing::SimdScope scope(simd);
+    SCOPED_TRACE("simd " + testing::simd_name(simd));
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb) {
+        check_gemm<float>(ta, tb, 17, 23, 31, 1.0f, 0.0f, 3, 1e-5);
+        check_gemm<float>(ta, tb, 64, 40, 144, 0.5f, 1.0f, 0, 1e-5);
+        check_gemm<float>(ta, tb, 5, 1, 7, -2.0f, 0.25f, 5, 1e-5);
+        check_gemm<float>(ta, tb, 1, 9, 1, 1.0f, 0.0f, 1, 1e-6);
+      }
+  }
+}
+
+// The AVX-512 kernel works on 12-row panels, 32-column strips, 256-deep slices of K, 144-row
+// blocks of A and 2048-column slices of B, and reads narrow products (<= 512 columns) in
+// another order: sizes one either side of each edge, on every path.
+TEST(Gemm, FloatBlockingEdges) {
+  struct Case { int64_t M, N, K; };
+  const Case cases[] = {{13, 33, 257}, {12, 32, 256}, {11, 31, 255}, {145, 17, 40},
+                        {1, 16, 513},  {7, 15, 1},    {25, 513, 30}, {3, 2049, 20}};
+  for (testing::Simd simd : testing::available_simd()) {
+    testing::SimdScope scope(simd);
+    SCOPED_TRACE("simd " + testing::simd_name(simd));
+    for (const Case& c : cases)
+      for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb) {
+          check_gemm<float>(ta, tb, c.M, c.N, c.K, 1.0f, 0.0f, 1, 1e-5);
+          check_gemm<float>(ta, tb, c.M, c.N, c.K, -0.5f, 2.0f, 0, 1e-5);
+        }
+  }
 }
 
 TEST(Gemm, DoubleAllTransposesPaddedStrides) {
@@ -70,8 +95,12 @@ TEST(Gemm, DoubleAllTransposesPaddedStrides) {
 TEST(Gemm, LargeProductsSplitAcrossThreads) {
   for (int ta = 0; ta < 2; ++ta)
     for (int tb = 0; tb < 2; ++tb) {
-      check_gemm<float>(ta, tb, 37, 301, 70, 1.0f, 0.0f, 2, 1e-5);
-      check_gemm<float>(ta, tb, 301, 37, 70, 1.0f, 0.5f, 3, 1e-5);
+      for (testing::Simd simd : testing::available_simd()) {
+        testing::SimdScope scope(simd);
+        SCOPED_TRACE("simd " + testing::simd_name(simd));
+        check_gemm<float>(ta, tb, 37, 301, 70, 1.0f, 0.0f, 2, 1e-5);
+        check_gemm<float>(ta, tb, 301, 37, 70, 1.0f, 0.5f, 3, 1e-5);
+      }
       check_gemm<double>(ta, tb, 129, 131, 40, 2.0, 0.0, 1, 1e-13);
     }
 }
