@@ -50,4 +50,8 @@ class Node {
 Variable record(const char* name, const std::vector<const Variable*>& inputs, Tensor output,
                 BackwardFn backward);
 
+/// Whether record() would append a node for these inputs (grad mode on, some input requiring
+/// grad): lets an op skip computing what only its backward needs, e.g. max pooling's indices.
+bool will_record(const std::vector<const Variable*>& inputs);
+
 }  // namespace dl::ag

@@ -100,11 +100,16 @@ namespace {
 std::atomic<uint64_t> next_seq{1};
 }
 
+bool will_record(const std::vector<const Variable*>& inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Variable* v : inputs)
+    if (v->defined() && v->requires_grad()) return true;
+  return false;
+}
+
 Variable record(const char* name, const std::vector<const Variable*>& inputs, Tensor output,
                 BackwardFn backward) {
-  bool any = false;
-  for (const Variable* v : inputs) any = any || (v->defined() && v->requires_grad());
-  if (!any || !is_grad_enabled()) return Variable(std::move(output));
+  if (!will_record(inputs)) return Variable(std::move(output));
 
   auto node = std::make_shared<Node>();
   node->name = name;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dl {
 
@@ -75,7 +76,64 @@ inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
 
 // ---- max pooling --------------------------------------------------------------------------------
 
-MaxPool2dResult max_pool2d_forward(const Tensor& x_in, int64_t k, int64_t s, int64_t p) {
+namespace {
+
+// max that lets a NaN win, as PyTorch's max pooling does; a select, so loops of it vectorise.
+template <class T>
+inline T nan_max(T best, T v) {
+  return (v > best || v != v) ? v : best;
+}
+
+// Values only (inference): per output row, the max down the window's input rows for every
+// input column (contiguous, vectorised) into row[p .. p+W), with -inf in the p padding columns
+// on either side; then every window is the k entries of row from ow*s on, with no clipping.
+// row holds W + 2p + k values.
+template <class T>
+void max_pool_plane_values(const T* xp, int64_t H, int64_t W, int64_t k, int64_t s, int64_t p,
+                           int64_t OH, int64_t OW, T* vp, T* row) {
+  std::fill(row, row + W + 2 * p + k, -std::numeric_limits<T>::infinity());
+  T* col_max = row + p;
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    // The window's rows clipped to the input; padding is -inf, so it never wins.
+    const int64_t h0 = std::max<int64_t>(oh * s - p, 0), h1 = std::min(oh * s - p + k, H);
+    std::copy(xp + h0 * W, xp + (h0 + 1) * W, col_max);
+    for (int64_t h = h0 + 1; h < h1; ++h)
+      for (int64_t w = 0; w < W; ++w) col_max[w] = nan_max(col_max[w], xp[h * W + w]);
+    T* out = vp + oh * OW;
+    for (int64_t ow = 0; ow < OW; ++ow) out[ow] = row[ow * s];
+    for (int64_t j = 1; j < k; ++j)
+      for (int64_t ow = 0; ow < OW; ++ow) out[ow] = nan_max(out[ow], row[ow * s + j]);
+  }
+}
+
+// Values and argmax indices (training): each window scanned in row-major order.
+template <class T>
+void max_pool_plane_indices(const T* xp, int64_t H, int64_t W, int64_t k, int64_t s, int64_t p,
+                            int64_t OH, int64_t OW, T* vp, int64_t* ip) {
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t h0 = std::max<int64_t>(oh * s - p, 0), h1 = std::min(oh * s - p + k, H);
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const int64_t w0 = std::max<int64_t>(ow * s - p, 0), w1 = std::min(ow * s - p + k, W);
+      T best = -std::numeric_limits<T>::infinity();
+      int64_t best_at = h0 * W + w0;
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w) {
+          const T v = xp[h * W + w];
+          if (v > best || std::isnan(v)) {  // once best is NaN nothing beats it, as in PyTorch
+            best = v;
+            best_at = h * W + w;
+          }
+        }
+      vp[oh * OW + ow] = best;
+      ip[oh * OW + ow] = best_at;
+    }
+  }
+}
+
+}  // namespace
+
+MaxPool2dResult max_pool2d_forward(const Tensor& x_in, int64_t k, int64_t s, int64_t p,
+                                   bool with_indices) {
   const char* op = "max_pool2d";
   check_input(x_in, op);
   const int64_t N = x_in.size(0), C = x_in.size(1), H = x_in.size(2), W = x_in.size(3);
@@ -83,34 +141,21 @@ MaxPool2dResult max_pool2d_forward(const Tensor& x_in, int64_t k, int64_t s, int
   const int64_t OW = pooled_size(W, k, s, p, op, x_in.shape());
   const Tensor x = x_in.contiguous();
   MaxPool2dResult r{Tensor::empty({N, C, OH, OW}, x.dtype()),
-                    Tensor::empty({N, C, OH, OW}, DType::Int64)};
+                    with_indices ? Tensor::empty({N, C, OH, OW}, DType::Int64) : Tensor()};
   dispatch_floating(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T* src = x.data<T>();
     T* val = r.values.data<T>();
-    int64_t* idx = r.indices.data<int64_t>();
+    int64_t* idx = with_indices ? r.indices.data<int64_t>() : nullptr;
     for_each_plane(N * C, OH * OW * k * k, [&](int64_t plane) {
       const T* xp = src + plane * H * W;
       T* vp = val + plane * OH * OW;
-      int64_t* ip = idx + plane * OH * OW;
-      for (int64_t oh = 0; oh < OH; ++oh) {
-        // The window clipped to the input; padding is -inf, so it never wins.
-        const int64_t h0 = std::max<int64_t>(oh * s - p, 0), h1 = std::min(oh * s - p + k, H);
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          const int64_t w0 = std::max<int64_t>(ow * s - p, 0), w1 = std::min(ow * s - p + k, W);
-          T best = -std::numeric_limits<T>::infinity();
-          int64_t best_at = h0 * W + w0;
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) {
-              const T v = xp[h * W + w];
-              if (v > best || std::isnan(v)) {  // once best is NaN nothing beats it, as in PyTorch
-                best = v;
-                best_at = h * W + w;
-              }
-            }
-          vp[oh * OW + ow] = best;
-          ip[oh * OW + ow] = best_at;
-        }
+      if (with_indices) {
+        max_pool_plane_indices(xp, H, W, k, s, p, OH, OW, vp, idx + plane * OH * OW);
+      } else {
+        thread_local std::vector<T> row;
+        row.resize(size_t(W + 2 * p + k));
+        max_pool_plane_values(xp, H, W, k, s, p, OH, OW, vp, row.data());
       }
     });
   });

@@ -18,11 +18,12 @@ struct MaxPool2dResult {
 
 /// Max over kernel x kernel windows of x [N,C,H,W], padding counting as -inf.
 /// OH = (H + 2*pad - kernel) / stride + 1 (floor), likewise OW. Ties go to the first maximum
-/// in row-major window order.
+/// in row-major window order. Without @p with_indices (inference: no backward will run) the
+/// indices stay undefined and are not written.
 /// @throws std::invalid_argument if x is not 4-d, kernel or stride < 1, pad < 0,
 ///         pad > kernel/2 (a window could then lie wholly in padding), or the output is empty.
 MaxPool2dResult max_pool2d_forward(const Tensor& x, int64_t kernel, int64_t stride,
-                                   int64_t pad = 0);
+                                   int64_t pad = 0, bool with_indices = true);
 
 /// grad_x [x_shape] from grad_y [N,C,OH,OW]: each output gradient is added at its argmax.
 /// @throws std::invalid_argument if grad_y and indices differ in shape or do not match x_shape.

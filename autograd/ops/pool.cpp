@@ -9,7 +9,7 @@
 namespace dl::ag {
 
 Variable max_pool2d(const Variable& x, int64_t kernel, int64_t stride, int64_t pad) {
-  MaxPool2dResult r = max_pool2d_forward(x.data(), kernel, stride, pad);
+  MaxPool2dResult r = max_pool2d_forward(x.data(), kernel, stride, pad, will_record({&x}));
   return record("MaxPool2dBackward", {&x}, r.values,
                 [indices = r.indices, in = x.shape()](const Tensor& g,
                                                       const NeedsGrad&) -> std::vector<Tensor> {

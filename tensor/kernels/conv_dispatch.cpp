@@ -1,10 +1,11 @@
 // conv_dispatch.cpp — picks the convolution algorithm per layer (tutorial chapters 5 and 6).
 // Auto: double -> im2col (exact, BLAS dgemm); float 3x3 stride-1 dilation-1 with the AVX2
-// kernels available -> Winograd F(4x4) for forward, backward-input and weight gradient, where
-// it was measured faster (see auto_winograd); everything else (1x1, 7x7, stride 2, the
-// 3-channel stem, 256+-channel layers, no AVX2) -> im2col. DL_CONV_ALGO=direct |
-// im2col | winograd2x2 | winograd4x4 replaces Auto (for learners and benchmarks); a request
-// the shape or dtype cannot honour (Winograd on a strided layer, or in double) runs im2col.
+// kernels available -> Winograd for forward, backward-input and weight gradient, where it was
+// measured faster (see auto_winograd), F(4x4) unless the call has few tiles (auto_tile);
+// everything else (1x1, 7x7, stride 2, the 3-channel stem, 256+-channel layers, no AVX2) ->
+// im2col. DL_CONV_ALGO=direct | im2col | winograd2x2 | winograd4x4 replaces Auto (for learners
+// and benchmarks); a request the shape or dtype cannot honour (Winograd on a strided layer, or
+// in double) runs im2col.
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -31,11 +32,17 @@ ConvAlgo env_algo() {
   return algo;
 }
 
-// Tile size for an eligible float layer. F(4x4) does 4x fewer multiplies than direct against
-// F(2x2)'s 2.25x and, with the AVX2 kernels, was faster on every CIFAR ResNet layer measured
-// (batch 128, 2 threads: 16->16 32x32 2.3 vs 5.5 ms, 32->32 16x16 1.7 vs 2.9, 64->64 8x8
-// 1.2 vs 2.4), at 4-5x F(2x2)'s rounding error (relative L2 ~1e-6 to 3e-6).
-int auto_tile(int64_t, int64_t) { return 4; }
+// Tile size for an eligible float layer with g's geometry. F(4x4) does 4x fewer multiplies
+// than direct against F(2x2)'s 2.25x and, with the AVX2 kernels, was faster on every CIFAR
+// ResNet layer measured (batch 128, 2 threads: 16->16 32x32 2.3 vs 5.5 ms, 32->32 16x16 1.7 vs
+// 2.9, 64->64 8x8 1.2 vs 2.4), at 4-5x F(2x2)'s rounding error (relative L2 ~1e-6 to 3e-6).
+// With few tiles per call its 36 transformed filters per channel pair (against 16) cost more
+// than its GEMMs save: at batch 1, 128->128 28x28 (49 F(4x4) tiles) ran 0.57 ms in F(4x4) and
+// 0.47 in F(2x2), while 64->64 56x56 (196 tiles) ran 0.29 against 0.36.
+int auto_tile(const ConvGeom& g) {
+  const int64_t tiles4 = g.N * ((g.out_h() + 3) / 4) * ((g.out_w() + 3) / 4);
+  return tiles4 < 64 ? 2 : 4;
+}
 
 // Whether Auto may pick Winograd for a layer with C inputs and OC outputs (forward view).
 // Only the AVX2 kernels beat im2col + OpenBLAS sgemm; the portable scalar transforms lose to
@@ -56,12 +63,12 @@ bool winograd_backward_applicable(const ConvGeom& g) {
 
 // The concrete algorithm for one call: explicit argument, else DL_CONV_ALGO, else the default.
 template <class T>
-ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, int64_t C, int64_t OC) {
+ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, const ConvGeom& g, int64_t C, int64_t OC) {
   ConvAlgo a = requested != ConvAlgo::Auto ? requested : env_algo();
   const bool is_float = std::is_same_v<T, float>;
   if (a == ConvAlgo::Auto) {
     if (is_float && winograd_ok && auto_winograd(C, OC))
-      return auto_tile(C, OC) == 4 ? ConvAlgo::Winograd4x4 : ConvAlgo::Winograd2x2;
+      return auto_tile(g) == 4 ? ConvAlgo::Winograd4x4 : ConvAlgo::Winograd2x2;
     return ConvAlgo::Im2col;
   }
   if ((a == ConvAlgo::Winograd2x2 || a == ConvAlgo::Winograd4x4) && !(is_float && winograd_ok))
@@ -125,7 +132,7 @@ void conv2d_backward_weight_winograd(const ConvGeom& g, const float* dy, const f
 
 template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y, ConvAlgo algo) {
-  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g.C, g.OC);
+  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
   switch (a) {
     case ConvAlgo::Direct: return conv2d_forward_direct(g, x, w, b, y);
     case ConvAlgo::Winograd2x2:
@@ -141,7 +148,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y,
 template <class T>
 void conv2d_backward_input(const ConvGeom& g, const T* dy, const T* w, T* dx, ConvAlgo algo) {
   // The backward pass is a forward convolution from OC to C channels.
-  const ConvAlgo a = resolve<T>(algo, winograd_backward_applicable(g), g.OC, g.C);
+  const ConvAlgo a = resolve<T>(algo, winograd_backward_applicable(g), g, g.OC, g.C);
   switch (a) {
     case ConvAlgo::Direct: return conv2d_backward_input_direct(g, dy, w, dx);
     case ConvAlgo::Winograd2x2:
@@ -156,7 +163,7 @@ void conv2d_backward_input(const ConvGeom& g, const T* dy, const T* w, T* dx, Co
 
 template <class T>
 void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, ConvAlgo algo) {
-  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g.C, g.OC);
+  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
   switch (a) {
     case ConvAlgo::Direct: return conv2d_backward_weight_direct(g, dy, x, dw);
     case ConvAlgo::Winograd2x2:

@@ -307,6 +307,14 @@ struct Plan {
     G = std::max<int64_t>(1, std::min<int64_t>(g.N, budget / T));
     groups = (g.N + G - 1) / G;
     nb = std::min<int64_t>(budget, (G * T + 5) / 6 * 6);
+    // One group (e.g. batch 1) is shared block by block: make the block count a multiple of
+    // the thread count with blocks of equal size, or one thread idles while another works
+    // (49 tiles in blocks of 48 gave one thread 48 tiles and the other 1).
+    const int64_t nt = detail::max_threads();
+    if (groups == 1 && nt > 1) {
+      const int64_t nblk = ((G * T + nb - 1) / nb + nt - 1) / nt * nt;
+      nb = (G * T + nblk - 1) / nblk;
+    }
     img_stride = Cp * Hp * Wp;
   }
 

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "autograd/ops.h"
 #include "tensor/ops.h"
+#include "tensor/pool.h"
+#include "tensor/random.h"
 
 using namespace dl;
 using namespace dl::ag;
@@ -48,6 +51,35 @@ TEST(ForwardValues, MaxPoolPicksTheLargestOfEachWindow) {
                           0, 3, 4, 5},
                          {1, 1, 4, 4});
   expect_values(max_pool2d(x, 2, 2), {5, 8, 9, 5});
+}
+
+// At inference (nothing requires grad) max pooling skips the argmax indices; the values are
+// the same, NaN included (a NaN in a window wins it, as in PyTorch).
+TEST(ForwardValues, MaxPoolWithoutIndicesGivesTheSameValues) {
+  Generator gen(5);
+  Tensor x = Tensor::randn({2, 3, 9, 8}, gen);
+  x.data<float>()[11] = std::nanf("");
+  struct Window { int64_t k, s, p; };
+  for (const Window& win : {Window{3, 2, 1}, Window{2, 2, 0}, Window{3, 1, 1}, Window{4, 3, 2}}) {
+    SCOPED_TRACE("kernel " + std::to_string(win.k) + " stride " + std::to_string(win.s) +
+                 " pad " + std::to_string(win.p));
+    const MaxPool2dResult with = max_pool2d_forward(x, win.k, win.s, win.p, true);
+    const MaxPool2dResult without = max_pool2d_forward(x, win.k, win.s, win.p, false);
+    EXPECT_FALSE(without.indices.defined());
+    ASSERT_EQ(with.values.shape(), without.values.shape());
+    int nans = 0;
+    for (int64_t i = 0; i < with.values.numel(); ++i) {
+      const float a = with.values.data<float>()[i], b = without.values.data<float>()[i];
+      if (std::isnan(a)) {
+        ++nans;
+        EXPECT_TRUE(std::isnan(b)) << i;
+      } else {
+        EXPECT_EQ(a, b) << i;
+      }
+    }
+    EXPECT_GT(nans, 0);
+  }
+  EXPECT_EQ(max_pool2d(Variable(x), 3, 2, 1).data().numel(), 2 * 3 * 5 * 4);
 }
 
 TEST(ForwardValues, AvgPoolCountsPaddedZerosInTheDivisor) {
