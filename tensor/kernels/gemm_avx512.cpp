@@ -22,9 +22,9 @@
 namespace dl::kernels {
 namespace {
 
-constexpr int64_t MR = 12;   // rows of C per micro-kernel call (broadcasts of packed A)
-constexpr int64_t NR = 32;   // columns of C per call: two 16-float vectors of packed B
-constexpr int64_t KC = 256;  // depth of one packed slice: a B strip is KC*NR*4 = 32 KB (L1)
+constexpr int64_t MR = 12;   // rows of C per micro-kernel call (broadcasts of A)
+constexpr int64_t NR = kAvx512StripWidth;  // columns per call: two 16-float vectors of B
+constexpr int64_t KC = kAvx512SliceDepth;  // a packed strip slice is KC*NR*4 = 32 KB (L1)
 constexpr int64_t MC = 144;  // rows per packed A block: MC*KC*4 = 144 KB (L2)
 constexpr int64_t NC = 2048; // columns per packed B slice: KC*NC*4 = 2 MB at most
 
@@ -110,13 +110,13 @@ void micro_rows(int64_t rows, int64_t kc, const float* A, int64_t lda, const flo
   }
 }
 
-// op(A)[M x kc] times one packed B slice (kc x nc) into C. With a narrow slice (at most
-// kNarrow columns, e.g. the 7x7 layers at batch 1) the whole slice stays in L2 and each row
-// panel of A is read once, against every strip in turn; otherwise blocks of MC rows of A stay
-// in L2 while each strip (in L1) meets all their panels.
+// op(A)[M x kc] times one packed B slice (kc x nc; strip s at bp + s * strip_stride) into C.
+// With a narrow slice (at most kNarrow columns, e.g. the 7x7 layers at batch 1) the whole
+// slice stays in L2 and each row panel of A is read once, against every strip in turn;
+// otherwise blocks of MC rows of A stay in L2 while each strip (in L1) meets all their panels.
 template <bool TransA>
 void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const float* bp,
-           float* C, int64_t ldc, float alpha, float beta) {
+           int64_t strip_stride, float* C, int64_t ldc, float alpha, float beta) {
   constexpr int64_t kNarrow = 512;
   const int64_t mc = nc <= kNarrow ? MR : MC;
   for (int64_t i0 = 0; i0 < M; i0 += mc) {
@@ -125,7 +125,7 @@ void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const
       const int64_t w = std::min(NR, nc - j);
       const __mmask16 m0 = __mmask16(w >= 16 ? 0xffff : (1u << w) - 1);
       const __mmask16 m1 = __mmask16(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
-      const float* strip = bp + j * kc;  // strip j / NR starts at (j / NR) * kc * NR
+      const float* strip = bp + (j / NR) * strip_stride;
       for (int64_t i = i0; i < i1; i += MR) {
         const int64_t rows = std::min(MR, i1 - i);
         const float* Ai = TransA ? A + i : A + i * lda;
@@ -160,13 +160,16 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
       pack_b(trans_b, trans_b ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, kc, nc, bp);
       const float b_eff = k0 == 0 ? beta : 1.0f;  // later slices add onto the first's result
       const float* Ak = trans_a ? A + k0 * lda : A + k0;
-      if (trans_a) {
-        slice<true>(M, nc, kc, Ak, lda, bp, C + j0, ldc, alpha, b_eff);
-      } else {
-        slice<false>(M, nc, kc, Ak, lda, bp, C + j0, ldc, alpha, b_eff);
-      }
+      gemm_avx512_packed(trans_a, M, nc, kc, Ak, lda, bp, kc * NR, C + j0, ldc, alpha, b_eff);
     }
   }
+}
+
+void gemm_avx512_packed(bool trans_a, int64_t M, int64_t nc, int64_t kc, const float* A,
+                        int64_t lda, const float* bp, int64_t strip_stride, float* C, int64_t ldc,
+                        float alpha, float beta) {
+  if (trans_a) return slice<true>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta);
+  slice<false>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta);
 }
 
 }  // namespace dl::kernels
