@@ -140,6 +140,31 @@ void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const
   }
 }
 
+// Few rows of C against a transposed B, as in a Linear layer at batch 1 (y = x·Wᵀ): every C
+// element is the dot product of two contiguous rows, so each row of B is read once, in place,
+// where packing would transpose all of it into strips one float at a time.
+void dot_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  for (int64_t j = 0; j < N; ++j) {
+    const float* b = B + j * ldb;
+    for (int64_t i = 0; i < M; ++i) {
+      const float* a = A + i * lda;
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t k = 0; k < K; k += 16) {
+        const __mmask16 m = __mmask16(K - k >= 16 ? 0xffff : (1u << (K - k)) - 1);
+        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + k), _mm512_maskz_loadu_ps(m, b + k),
+                              acc);
+      }
+      alignas(64) float lane[16];  // (GCC 12 warns falsely inside _mm512_reduce_add_ps)
+      _mm512_store_ps(lane, acc);
+      float dot = 0.0f;
+      for (float v : lane) dot += v;
+      float& c = C[i * ldc + j];
+      c = alpha * dot + (beta == 0.0f ? 0.0f : beta * c);
+    }
+  }
+}
+
 }  // namespace
 
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
@@ -151,6 +176,8 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
     return;
   }
+  if (trans_b && !trans_a && M <= 4)
+    return dot_rows(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   const int64_t n_pad = std::min(NC, (N + NR - 1) / NR * NR);
   float* bp = detail::thread_scratch<float, 7>(size_t(std::min(KC, K) * n_pad));
   for (int64_t j0 = 0; j0 < N; j0 += NC) {
