@@ -19,11 +19,7 @@ namespace dl::kernels {
 namespace {
 
 constexpr int64_t NR = kAvx512StripWidth;
-constexpr int64_t MR = 12;  // the GEMM's rows per micro-kernel call: the unit of a row split
-
-inline __mmask16 lanes(int64_t n) {  // the first n (<= 16) lanes
-  return __mmask16(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1);
-}
+constexpr int64_t MR = kAvx512PanelRows;  // the unit of a row split
 
 // One contiguous piece of a strip row: n values from the channel plane, starting at src and
 // `stride` apart, into row columns dst .. dst + n. The same for every channel.
@@ -35,17 +31,19 @@ struct Piece {
 // the even elements for s = 2), else one by one. n <= 32; masks keep every read in range.
 inline void copy_piece(const float* src, int64_t n, int64_t s, float* row) {
   if (s == 1) {
-    _mm512_mask_storeu_ps(row, lanes(n), _mm512_maskz_loadu_ps(lanes(n), src));
-    if (n > 16)
-      _mm512_mask_storeu_ps(row + 16, lanes(n - 16), _mm512_maskz_loadu_ps(lanes(n - 16), src + 16));
+    _mm512_mask_storeu_ps(row, avx512_lanes(n), _mm512_maskz_loadu_ps(avx512_lanes(n), src));
+    if (n > 16) {
+      const __mmask16 m = avx512_lanes(n - 16);
+      _mm512_mask_storeu_ps(row + 16, m, _mm512_maskz_loadu_ps(m, src + 16));
+    }
   } else if (s == 2) {
     const __m512i even =
         _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     for (int64_t i = 0; i < n; i += 16) {
       const int64_t k = std::min<int64_t>(16, n - i), span = 2 * k - 1;  // floats read
-      const __m512 lo = _mm512_maskz_loadu_ps(lanes(span), src + 2 * i);
-      const __m512 hi = _mm512_maskz_loadu_ps(lanes(span - 16), src + 2 * i + 16);
-      _mm512_mask_storeu_ps(row + i, lanes(k), _mm512_permutex2var_ps(lo, even, hi));
+      const __m512 lo = _mm512_maskz_loadu_ps(avx512_lanes(span), src + 2 * i);
+      const __m512 hi = _mm512_maskz_loadu_ps(avx512_lanes(span - 16), src + 2 * i + 16);
+      _mm512_mask_storeu_ps(row + i, avx512_lanes(k), _mm512_permutex2var_ps(lo, even, hi));
     }
   } else {
     for (int64_t i = 0; i < n; ++i) row[i] = src[i * s];
@@ -58,7 +56,7 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
                 float* strip) {
   const int64_t HW = g.H * g.W, OW = g.out_w(), taps = g.KH * g.KW;
   if (pointwise) {  // row c is x[c][p0 .. p0 + w), zero-filled by the masked loads
-    const __mmask16 m0 = lanes(w), m1 = lanes(w - 16);
+    const __mmask16 m0 = avx512_lanes(w), m1 = avx512_lanes(w - 16);
     for (int64_t c = 0; c < g.C; ++c, strip += NR) {
       const float* src = x + c * HW + p0;
       _mm512_storeu_ps(strip, _mm512_maskz_loadu_ps(m0, src));

@@ -3,13 +3,15 @@
 // when use_avx512(). Why our own: on cores with full-width AVX-512 units (AMD Zen 5: 466
 // against 216 GFLOP/s FMA peak on 2 cores) 16-float vectors double the work per instruction,
 // and the OpenBLAS a system provides may be built or pinned (OPENBLAS_CORETYPE) to AVX2
-// kernels. The structure is the classic blocked GEMM (Goto & van de Geijn 2008):
+// kernels. The structure is the classic blocked GEMM (Goto & van de Geijn 2008), with only B
+// packed:
 //   for each KC-deep slice of K: pack op(B)[KC x N] into strips of NR = 32 columns,
-//     for each MC-row block of op(A): pack it into panels of MR = 12 rows,
-//       for each strip, for each panel: the 12x32 micro-kernel, C (+)= panel · strip.
+//     for each MC-row block of op(A), for each strip, for each 12-row panel of the block:
+//       the 12x32 micro-kernel, C (+)= panel · strip, reading the panel of A in place.
 // A packed strip (KC x 32 floats = 32 KB) stays in L1 while the panels of the A block (in L2)
-// stream past it; packing also turns every transpose case into the same contiguous layout, and
-// zero-pads the edges so the micro-kernel never reads out of bounds (the stores are masked).
+// stream past it; packing also turns both transpose cases of B into the same contiguous
+// layout and zero-pads the last strip (the stores are masked). Packing A as well cost more
+// than it saved: at batch 1 a convolution's weights are used by few columns.
 // Single-threaded: gemm() splits large products across OpenMP threads before calling it.
 #include <immintrin.h>
 
@@ -22,10 +24,10 @@
 namespace dl::kernels {
 namespace {
 
-constexpr int64_t MR = 12;   // rows of C per micro-kernel call (broadcasts of A)
+constexpr int64_t MR = kAvx512PanelRows;  // rows of C per call (broadcasts of A)
 constexpr int64_t NR = kAvx512StripWidth;  // columns per call: two 16-float vectors of B
 constexpr int64_t KC = kAvx512SliceDepth;  // a packed strip slice is KC*NR*4 = 32 KB (L1)
-constexpr int64_t MC = 144;  // rows per packed A block: MC*KC*4 = 144 KB (L2)
+constexpr int64_t MC = 144;  // rows per block of A: MC*KC*4 = 144 KB (L2)
 constexpr int64_t NC = 2048; // columns per packed B slice: KC*NC*4 = 2 MB at most
 
 // Packs op(B)[k0.., j0..] (kc rows, nc columns) as strips of NR columns, each kc rows of NR
@@ -34,8 +36,7 @@ void pack_b(bool tb, const float* B, int64_t ldb, int64_t kc, int64_t nc, float*
   for (int64_t j = 0; j < nc; j += NR, out += kc * NR) {
     const int64_t w = std::min(NR, nc - j);
     if (!tb) {
-      const __mmask16 m0 = __mmask16(w >= 16 ? 0xffff : (1u << w) - 1);
-      const __mmask16 m1 = __mmask16(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
+      const __mmask16 m0 = avx512_lanes(w), m1 = avx512_lanes(w - 16);
       for (int64_t k = 0; k < kc; ++k) {
         const float* src = B + k * ldb + j;
         _mm512_storeu_ps(out + k * NR, _mm512_maskz_loadu_ps(m0, src));
@@ -65,7 +66,7 @@ void micro(int64_t kc, const float* A, int64_t lda, const float* b, float* C, in
   __m512 c8_0 = z, c8_1 = z, c9_0 = z, c9_1 = z, c10_0 = z, c10_1 = z, c11_0 = z, c11_1 = z;
 #define DL_ROW(i)                                                       \
   if constexpr (R > i) {                                                \
-    const __m512 ai = _mm512_set1_ps(TransA ? A[i] : A[i * lda]);                             \
+    const __m512 ai = _mm512_set1_ps(TransA ? A[i] : A[i * lda]);      \
     c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);                       \
     if constexpr (NV == 2) c##i##_1 = _mm512_fmadd_ps(ai, b1, c##i##_1); \
   }
@@ -123,8 +124,7 @@ void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const
     const int64_t i1 = std::min(M, i0 + mc);
     for (int64_t j = 0; j < nc; j += NR) {
       const int64_t w = std::min(NR, nc - j);
-      const __mmask16 m0 = __mmask16(w >= 16 ? 0xffff : (1u << w) - 1);
-      const __mmask16 m1 = __mmask16(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
+      const __mmask16 m0 = avx512_lanes(w), m1 = avx512_lanes(w - 16);
       const float* strip = bp + (j / NR) * strip_stride;
       for (int64_t i = i0; i < i1; i += MR) {
         const int64_t rows = std::min(MR, i1 - i);
@@ -151,7 +151,7 @@ void dot_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int6
       const float* a = A + i * lda;
       __m512 acc = _mm512_setzero_ps();
       for (int64_t k = 0; k < K; k += 16) {
-        const __mmask16 m = __mmask16(K - k >= 16 ? 0xffff : (1u << (K - k)) - 1);
+        const __mmask16 m = avx512_lanes(K - k);
         acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + k), _mm512_maskz_loadu_ps(m, b + k),
                               acc);
       }
@@ -170,12 +170,6 @@ void dot_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int6
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {  // no products: C = beta * C, and beta = 0 overwrites (NaNs included)
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-    return;
-  }
   if (trans_b && !trans_a && M <= 4)
     return dot_rows(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   const int64_t n_pad = std::min(NC, (N + NR - 1) / NR * NR);

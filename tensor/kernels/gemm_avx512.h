@@ -9,13 +9,21 @@
 
 namespace dl::kernels {
 
-/// Width of a packed B strip (two 16-float vectors) and the depth of K one pass multiplies.
+/// Width of a packed B strip (two 16-float vectors), the depth of K one pass multiplies, and
+/// the rows of C one micro-kernel call computes (the unit in which callers split rows).
 constexpr int64_t kAvx512StripWidth = 32;
 constexpr int64_t kAvx512SliceDepth = 256;
+constexpr int64_t kAvx512PanelRows = 12;
+
+/// Mask of the first n lanes of a 16-float vector (none for n <= 0, all for n >= 16): the
+/// loads and stores of partial strips.
+inline uint16_t avx512_lanes(int64_t n) {
+  return uint16_t(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1);
+}
 
 #ifdef DL_WITH_AVX512
 /// Same contract as gemm() for float (row-major, op = transpose when set, beta = 0 ignores C),
-/// single-threaded. Only call when use_avx512().
+/// single-threaded; M, N, K > 0. Only call when use_avx512().
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc);

@@ -90,7 +90,7 @@ void gemm_split(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
                          const T* b, T* c) {
 #ifdef DL_WITH_AVX512
                        if constexpr (std::is_same_v<T, float>) {
-                         if (use_avx512())
+                         if (use_avx512() && k > 0)  // (the portable loops handle K = 0)
                            return sgemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
                                                ldc);
                        }
