@@ -10,7 +10,7 @@
 // OpenMP threads split each image's im2col (by channel) and GEMM (by output column). BLAS is
 // always single-threaded here. A 1x1, stride-1, unpadded convolution needs no im2col: the
 // image x_n[C, H*W] already is col_n. Scratch (col, dw partials) is thread-local and reused.
-// On the AVX-512 path the float forward skips the col buffer (conv_im2col_avx512.cpp).
+// On the SIMD paths the float forward skips the col buffer (gemm_blocked.h).
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -19,7 +19,7 @@
 #include "tensor/kernels/conv_taps.h"
 #include "tensor/kernels/cpu.h"
 #include "tensor/kernels/gemm.h"
-#include "tensor/kernels/gemm_avx512.h"
+#include "tensor/kernels/gemm_simd.h"
 #include "tensor/kernels/workspace.h"
 
 namespace dl::kernels {
@@ -142,16 +142,14 @@ void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b
   const bool pointwise = is_pointwise(g);
   const bool per_thread_images = detail::max_threads() > 1 && g.N >= detail::max_threads();
   BlasSingleThreadScope single;  // process-wide setting: set once, outside any team
-#ifdef DL_WITH_AVX512
   if constexpr (std::is_same_v<T, float>) {
-    if (use_avx512()) {  // no col buffer: the GEMM packs its strips from the image
+    if (use_simd_conv_forward(g)) {  // no col buffer: the GEMM packs its strips from the image
       return for_each_image(g.N, per_thread_images, [&](int64_t n) {
-        conv2d_forward_image_avx512(g, pointwise, x + n * g.C * g.H * g.W, w, b,
-                                    y + n * g.OC * P, !per_thread_images);
+        conv2d_forward_image_simd(g, pointwise, x + n * g.C * g.H * g.W, w, b,
+                                  y + n * g.OC * P, !per_thread_images);
       });
     }
   }
-#endif
   // One image: unfold (unless 1x1), prefill the bias, one GEMM.
   auto image = [&](int64_t n) {
     const T* xn = x + n * g.C * g.H * g.W;

@@ -26,6 +26,7 @@
 #include "kernel_test_util.h"
 #include "tensor/kernels/conv.h"
 #include "tensor/kernels/cpu.h"
+#include "tensor/kernels/gemm_simd.h"
 
 namespace dl::kernels {
 namespace {
@@ -190,7 +191,7 @@ TEST_P(ConvShapes, FloatAlgorithmsMatchDirect) {
   const Case& c = get_case(GetParam());
   check_float(c, "auto", ConvAlgo::Auto, kF4x4, true);  // Auto may pick F(4x4)
   // The portable path, and the SIMD ones this CPU has: im2col's GEMM is OpenBLAS, or our own
-  // AVX-512 kernel on the AVX-512 path.
+  // kernel packing from the image (AVX-512; AVX2 from 512 output pixels).
   for (Simd simd : available_simd()) {
     SimdScope scope(simd);
     check_float(c, ("im2col " + simd_name(simd)).c_str(), ConvAlgo::Im2col, kIm2colF32, true);
@@ -351,5 +352,50 @@ TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
   }
 }
 
+
+// The im2col forward that packs GEMM strips straight from the image (gemm_blocked.h), called
+// directly: conv2d_forward() takes it on AVX2 only for layers of 512+ output pixels, whose
+// ResNet sizes are whole strips, so the partial strips, pieces split across output rows,
+// stride-2 gathers, padding, dilation, C = 1 and the row/strip splits are checked here, each
+// with and without bias, sharing the image between threads and not.
+TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
+  const Shape shapes[] = {
+      sq("tail_5x5", 1, 3, 5, 7, 3, 1, 1),       // 25 pixels: one partial strip
+      sq("c1_oc1", 1, 1, 9, 1, 3, 1, 0),         // C = 1, OC = 1, no padding
+      sq("s2_odd", 1, 8, 15, 13, 3, 2, 1),       // stride-2 gathers, odd sizes
+      sq("stem_7x7s2", 1, 3, 23, 16, 7, 2, 3),   // wide taps across strip rows
+      sq("pw_1x1", 1, 20, 11, 30, 1, 1, 0),      // pointwise, 121 pixels
+      sq("1x1_s2", 1, 16, 13, 20, 1, 2, 0),      // strided 1x1 (not pointwise)
+      sq("rows_split", 1, 40, 6, 70, 3, 1, 1),   // few pixels, many channels
+      sq("strips_split", 1, 4, 40, 8, 3, 1, 1),  // many pixels, few channels
+      Shape{"dilated", 1, 5, 12, 11, 9, 3, 3, 1, 1, 2, 2, 2, 2},
+      sq("deep_k", 1, 64, 7, 12, 3, 1, 1)};      // K = 576: two slices of 256 + a partial one
+  for (Simd simd : available_simd()) {
+    SimdScope scope(simd);
+    if (!use_avx2()) continue;  // the packed forward exists on the SIMD paths only
+    for (const Shape& s : shapes) {
+      const ConvGeom g = geom(s);
+      const bool pointwise = s.KH == 1 && s.KW == 1 && s.sh == 1 && s.ph == 0;
+      const int64_t Y = g.OC * g.out_h() * g.out_w();
+      auto x = random_vec<float>(size_t(g.C * g.H * g.W), 61);
+      auto w = random_vec<float>(size_t(g.OC * g.C * g.KH * g.KW), 62);
+      auto b = random_vec<float>(size_t(g.OC), 63);
+      auto xd = convert<float, double>(x), wd = convert<float, double>(w);
+      auto bd = convert<float, double>(b);
+      for (bool bias : {false, true})
+        for (bool parallel : {false, true}) {
+          std::vector<double> ref(static_cast<size_t>(Y));
+          conv2d_forward_direct<double>(g, xd.data(), wd.data(), bias ? bd.data() : nullptr,
+                                        ref.data());
+          std::vector<float> y(static_cast<size_t>(Y), -7.0f);
+          conv2d_forward_image_simd(g, pointwise, x.data(), w.data(), bias ? b.data() : nullptr,
+                                    y.data(), parallel);
+          EXPECT_LT(rel_l2(y, ref), kIm2colF32.l2)
+              << s.name << " " << simd_name(simd) << " bias " << bias << " parallel " << parallel;
+          EXPECT_LT(max_rel(y, ref), kIm2colF32.max) << s.name << " " << simd_name(simd);
+        }
+    }
+  }
+}
 }  // namespace
 }  // namespace dl::kernels

@@ -1,0 +1,375 @@
+// gemm_blocked.h — our single-precision GEMM and the forward convolution built on its packed
+// form (tutorial chapter 5), written once over a vector ISA. Included only by gemm_avx2.cpp
+// (8-float vectors, 6x16 register tile) and gemm_avx512.cpp (16-float vectors, 12x32), each
+// compiled with its own -m flags; they supply the traits type V (below) and the entry points.
+// Everything here sits in an anonymous namespace on purpose: each of the two translation units
+// gets its own internal copy of every function and type, so the linker can never hand the
+// AVX-512 build of a helper to the AVX2 path (inline functions of external linkage are merged).
+//
+// Why our own GEMM: OpenBLAS packs both operands and pre-scales C on every call, which at
+// batch 1 (a convolution's weights used by few columns) costs about a fifth of the multiply
+// itself (ResNet-50 batch 1, Zen 3: sgemm_kernel 60% of the cycles, copies and beta 14%), and
+// the OpenBLAS a system provides may be built or pinned (OPENBLAS_CORETYPE) to narrower
+// kernels than the CPU has. The structure is the classic blocked GEMM (Goto & van de Geijn
+// 2008) with only B packed:
+//   for each KC-deep slice of K: pack op(B)[KC x N] into strips of NR = 2 vectors of columns,
+//     for each MC-row block of op(A), for each strip, for each MR-row panel of the block:
+//       the MR x NR micro-kernel, C (+)= panel · strip, reading the panel of A in place.
+// A packed strip slice (KC x NR floats: 16 KB with AVX2, 32 KB with AVX-512) stays in L1 while
+// the panels of the A block (in L2) stream past it; packing also turns both transpose cases of
+// B into the same contiguous layout and zero-pads the last strip (its stores are masked).
+// Packing A as well cost more than it saved. The convolution packs its strips straight from
+// the image instead of from an im2col matrix (conv2d_forward_image below).
+//
+// V, the ISA's traits: Vec (a float vector), kLanes (floats in a Vec), kRows (MR, rows of the
+// register tile: 2*kRows accumulators + 2 B vectors + 1 broadcast fit the register file),
+// zero(), set1(x), load(p), store(p, v), load_n(p, n) / store_n(p, v, n) (the first n lanes,
+// n <= 0 none; lanes past n load as 0 and are never touched in memory), fmadd(a, b, c) = a*b+c,
+// mul, sum (of the lanes), and even(lo, hi) (lanes 0, 2, 4, ... of the concatenation lo:hi).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "tensor/kernels/conv.h"
+#include "tensor/kernels/conv_taps.h"
+#include "tensor/kernels/gemm_simd.h"
+#include "tensor/kernels/workspace.h"
+
+namespace dl::kernels {
+namespace {
+
+constexpr int64_t KC = kSimdSliceDepth;  // depth of one packed slice of B
+constexpr int64_t MC = 144;   // rows per block of A: MC*KC*4 = 144 KB (L2); a multiple of 6 and 12
+constexpr int64_t NC = 2048;  // columns per packed B slice: KC*NC*4 = 2 MB at most
+
+template <class V> constexpr int64_t strip_width() { return 2 * V::kLanes; }
+
+// Packs op(B)[k0.., j0..] (kc rows, nc columns) as strips of NR columns, each kc rows of NR
+// floats; columns past nc are zero. op(B)[k][j] is B[k*ldb + j], or B[j*ldb + k] when tb.
+template <class V>
+void pack_b(bool tb, const float* B, int64_t ldb, int64_t kc, int64_t nc, float* out) {
+  constexpr int64_t L = V::kLanes, NR = 2 * L;
+  for (int64_t j = 0; j < nc; j += NR, out += kc * NR) {
+    const int64_t w = std::min(NR, nc - j);
+    if (!tb) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = B + k * ldb + j;
+        V::store(out + k * NR, V::load_n(src, w));
+        V::store(out + k * NR + L, V::load_n(src + L, w - L));
+      }
+    } else {
+      if (w < NR) std::fill(out, out + kc * NR, 0.0f);
+      for (int64_t jj = 0; jj < w; ++jj) {  // row j+jj of B is column jj of the strip
+        const float* src = B + (j + jj) * ldb;
+        for (int64_t k = 0; k < kc; ++k) out[k * NR + jj] = src[k];
+      }
+    }
+  }
+}
+
+// C[R][w] = alpha * op(A)·b + beta * C over kc steps, b a packed strip (kc x NR), w <= NR the
+// columns that exist (NV = 1 when w <= one vector); op(A)[r][k] is A[r*lda + k], or A[k*lda +
+// r] when TransA. beta = 0 never reads C. Named accumulators: GCC keeps arrays of vectors in
+// memory (see the Winograd micro-kernel).
+template <class V, int R, int NV, bool TransA>
+void micro(int64_t kc, const float* A, int64_t lda, const float* b, float* C, int64_t ldc,
+           float alpha, float beta, int64_t w) {
+  static_assert(R >= 1 && R <= V::kRows && R <= 12 && (NV == 1 || NV == 2),
+                "up to 12 rows (the ISA's tile height), 1 or 2 vectors");
+  using Vec = typename V::Vec;
+  constexpr int64_t L = V::kLanes, NR = 2 * L;
+  const Vec z = V::zero();
+  Vec c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z, c3_0 = z, c3_1 = z;
+  Vec c4_0 = z, c4_1 = z, c5_0 = z, c5_1 = z, c6_0 = z, c6_1 = z, c7_0 = z, c7_1 = z;
+  Vec c8_0 = z, c8_1 = z, c9_0 = z, c9_1 = z, c10_0 = z, c10_1 = z, c11_0 = z, c11_1 = z;
+#define DL_ROW(i)                                                     \
+  if constexpr (R > i) {                                              \
+    const Vec ai = V::set1(TransA ? A[i] : A[i * lda]);               \
+    c##i##_0 = V::fmadd(ai, b0, c##i##_0);                            \
+    if constexpr (NV == 2) c##i##_1 = V::fmadd(ai, b1, c##i##_1);     \
+  }
+  for (int64_t k = 0; k < kc; ++k, A += TransA ? lda : 1, b += NR) {
+    const Vec b0 = V::load(b);
+    const Vec b1 = NV == 2 ? V::load(b + L) : z;
+    DL_ROW(0) DL_ROW(1) DL_ROW(2) DL_ROW(3) DL_ROW(4) DL_ROW(5)
+    DL_ROW(6) DL_ROW(7) DL_ROW(8) DL_ROW(9) DL_ROW(10) DL_ROW(11)
+  }
+#undef DL_ROW
+  const Vec va = V::set1(alpha), vb = V::set1(beta);
+  auto update = [&](float* c, int64_t n, Vec acc) {
+    const Vec old = beta == 0.0f ? z : V::mul(vb, V::load_n(c, n));
+    V::store_n(c, V::fmadd(va, acc, old), n);
+  };
+#define DL_STORE(i)                                               \
+  if constexpr (R > i) {                                          \
+    update(C + i * ldc, w, c##i##_0);                             \
+    if constexpr (NV == 2) update(C + i * ldc + L, w - L, c##i##_1); \
+  }
+  DL_STORE(0) DL_STORE(1) DL_STORE(2) DL_STORE(3) DL_STORE(4) DL_STORE(5)
+  DL_STORE(6) DL_STORE(7) DL_STORE(8) DL_STORE(9) DL_STORE(10) DL_STORE(11)
+#undef DL_STORE
+}
+
+// micro<V, rows, ...> for a run-time row count 1 <= rows <= R.
+template <class V, int NV, bool TransA, int R = V::kRows>
+void micro_rows(int64_t rows, int64_t kc, const float* A, int64_t lda, const float* b,
+                float* C, int64_t ldc, float alpha, float beta, int64_t w) {
+  if constexpr (R > 1) {
+    if (rows < R) return micro_rows<V, NV, TransA, R - 1>(rows, kc, A, lda, b, C, ldc, alpha,
+                                                          beta, w);
+  }
+  micro<V, R, NV, TransA>(kc, A, lda, b, C, ldc, alpha, beta, w);
+}
+
+// op(A)[M x kc] times one packed B slice (kc x nc; strip s at bp + s * strip_stride) into C.
+// With a narrow slice (at most kNarrow columns, e.g. the 7x7 layers at batch 1) the whole
+// slice stays in L2 and each row panel of A is read once, against every strip in turn;
+// otherwise blocks of MC rows of A stay in L2 while each strip (in L1) meets all their panels.
+template <class V, bool TransA>
+void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const float* bp,
+           int64_t strip_stride, float* C, int64_t ldc, float alpha, float beta) {
+  constexpr int64_t L = V::kLanes, NR = 2 * L, MR = V::kRows, kNarrow = 512;
+  const int64_t mc = nc <= kNarrow ? MR : MC;
+  for (int64_t i0 = 0; i0 < M; i0 += mc) {
+    const int64_t i1 = std::min(M, i0 + mc);
+    for (int64_t j = 0; j < nc; j += NR) {
+      const int64_t w = std::min(NR, nc - j);
+      const float* strip = bp + (j / NR) * strip_stride;
+      for (int64_t i = i0; i < i1; i += MR) {
+        const int64_t rows = std::min(MR, i1 - i);
+        const float* Ai = TransA ? A + i : A + i * lda;
+        float* c = C + i * ldc + j;
+        if (w > L) {
+          micro_rows<V, 2, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w);
+        } else {
+          micro_rows<V, 1, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w);
+        }
+      }
+    }
+  }
+}
+
+/// C[M][nc] = alpha * op(A)[M][kc] · Bp + beta * C, Bp being ceil(nc / NR) packed strips of kc
+/// rows (strip s at bp + s * strip_stride, columns past nc zero), kc <= KC.
+template <class V>
+void gemm_packed(bool trans_a, int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda,
+                 const float* bp, int64_t strip_stride, float* C, int64_t ldc, float alpha,
+                 float beta) {
+  if (trans_a) return slice<V, true>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta);
+  slice<V, false>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta);
+}
+
+// Few rows of C against a transposed B, as in a Linear layer at batch 1 (y = x·Wᵀ): every C
+// element is the dot product of two contiguous rows, so each row of B is read once, in place,
+// where packing would transpose all of it into strips one float at a time.
+template <class V>
+void dot_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  constexpr int64_t L = V::kLanes;
+  for (int64_t j = 0; j < N; ++j) {
+    const float* b = B + j * ldb;
+    for (int64_t i = 0; i < M; ++i) {
+      const float* a = A + i * lda;
+      typename V::Vec acc = V::zero();
+      for (int64_t k = 0; k < K; k += L)
+        acc = V::fmadd(V::load_n(a + k, K - k), V::load_n(b + k, K - k), acc);
+      float& c = C[i * ldc + j];
+      c = alpha * V::sum(acc) + (beta == 0.0f ? 0.0f : beta * c);
+    }
+  }
+}
+
+/// gemm()'s contract for float, single-threaded, M, N, K > 0.
+template <class V>
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+           int64_t ldc) {
+  constexpr int64_t NR = strip_width<V>();
+  if (trans_b && !trans_a && M <= 4)
+    return dot_rows<V>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  const int64_t n_pad = std::min(NC, (N + NR - 1) / NR * NR);
+  float* bp = detail::simd_scratch(detail::kSimdScratchB, size_t(std::min(KC, K) * n_pad));
+  for (int64_t j0 = 0; j0 < N; j0 += NC) {
+    const int64_t nc = std::min(NC, N - j0);
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+      const int64_t kc = std::min(KC, K - k0);
+      pack_b<V>(trans_b, trans_b ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, kc, nc, bp);
+      const float b_eff = k0 == 0 ? beta : 1.0f;  // later slices add onto the first's result
+      const float* Ak = trans_a ? A + k0 * lda : A + k0;
+      gemm_packed<V>(trans_a, M, nc, kc, Ak, lda, bp, kc * NR, C + j0, ldc, alpha, b_eff);
+    }
+  }
+}
+
+// ---- the forward convolution of one image without the col buffer --------------------------
+// The GEMM multiplies B in packed strips of NR columns; here the strips are packed straight
+// from the image — strip s holds, for output pixels NR*s .. NR*s + NR-1, every row (c, kh, kw)
+// of the im2col matrix — so each input value is copied once instead of twice (unfold, then
+// pack), and one OpenMP team packs and multiplies, with one barrier in between, where the
+// plain path opens a region for im2col and another for the GEMM.
+
+// One contiguous piece of a strip row: n values from the channel plane, starting at src and
+// `stride` apart, into row columns dst .. dst + n. The same for every channel.
+struct Piece {
+  int64_t src, dst, n;
+};
+// The pieces of one tap's row: [begin, end) in the strip's list.
+struct TapPieces {
+  int64_t begin, end;
+};
+
+// row[0..n) = src[0], src[s], ... for s = 1 or 2 (vector loads; even() picks every other
+// element for s = 2), else one by one. n <= NR; the partial loads keep every read in range.
+template <class V>
+void copy_piece(const float* src, int64_t n, int64_t s, float* row) {
+  constexpr int64_t L = V::kLanes;
+  if (s == 1) {
+    for (int64_t i = 0; i < n; i += L) V::store_n(row + i, V::load_n(src + i, n - i), n - i);
+  } else if (s == 2) {
+    for (int64_t i = 0; i < n; i += L) {
+      const int64_t k = std::min(L, n - i), span = 2 * k - 1;  // floats read
+      const auto lo = V::load_n(src + 2 * i, span);
+      const auto hi = V::load_n(src + 2 * i + L, span - L);
+      V::store_n(row + i, V::even(lo, hi), k);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) row[i] = src[i * s];
+  }
+}
+
+// Strip of output pixels [p0, p0 + w): K rows of NR floats, row (c, kh, kw) holding the input
+// value each pixel's tap multiplies (0 in the padding and past w).
+template <class V>
+void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, int64_t w,
+                float* strip) {
+  constexpr int64_t L = V::kLanes, NR = 2 * L;
+  const int64_t HW = g.H * g.W, OW = g.out_w(), taps = g.KH * g.KW;
+  if (pointwise) {  // row c is x[c][p0 .. p0 + w), zero-filled past w
+    for (int64_t c = 0; c < g.C; ++c, strip += NR) {
+      const float* src = x + c * HW + p0;
+      V::store(strip, V::load_n(src, w));
+      V::store(strip + L, V::load_n(src + L, w - L));
+    }
+    return;
+  }
+  // The pieces of each tap's row, worked out once for all channels: the strip's pixels run
+  // along output rows (oh, columns [ow0, ow1) at strip column at); a tap's row takes, from
+  // each run that falls inside the image vertically, the columns whose tap is inside it.
+  thread_local std::vector<Piece> pieces;
+  thread_local std::vector<TapPieces> of_tap;
+  pieces.clear();
+  of_tap.resize(size_t(taps));
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t off_w = kw * g.dil_w - g.pad_w;
+      int64_t lo, hi;  // output columns whose tap lies inside the row
+      tap_range(off_w, g.stride_w, g.W, OW, lo, hi);
+      TapPieces& t = of_tap[size_t(kh * g.KW + kw)];
+      t.begin = int64_t(pieces.size());
+      for (int64_t p = p0; p < p0 + w;) {
+        const int64_t oh = p / OW, ow0 = p % OW, ow1 = std::min(OW, ow0 + (p0 + w - p));
+        const int64_t ih = oh * g.stride_h - g.pad_h + kh * g.dil_h;
+        const int64_t a = std::max(lo, ow0), e = std::min(hi, ow1);
+        if (ih >= 0 && ih < g.H && e > a)
+          pieces.push_back({ih * g.W + a * g.stride_w + off_w, p - p0 + a - ow0, e - a});
+        p += ow1 - ow0;
+      }
+      t.end = int64_t(pieces.size());
+    }
+  for (int64_t c = 0; c < g.C; ++c) {
+    const float* xc = x + c * HW;
+    for (int64_t t = 0; t < taps; ++t, strip += NR) {
+      V::store(strip, V::zero());
+      V::store(strip + L, V::zero());
+      for (int64_t i = of_tap[size_t(t)].begin; i < of_tap[size_t(t)].end; ++i) {
+        const Piece& pc = pieces[size_t(i)];
+        copy_piece<V>(xc + pc.src, pc.n, g.stride_w, strip + pc.dst);
+      }
+    }
+  }
+}
+
+/// Forward convolution of one image x[C,H,W] into y[OC,OH,OW] (+ bias b, may be null): see
+/// conv2d_forward_image_simd in gemm_simd.h.
+template <class V>
+void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, const float* w,
+                          const float* b, float* y, bool parallel) {
+  constexpr int64_t NR = strip_width<V>(), MR = V::kRows;  // MR: the unit of a row split
+  const int64_t K = g.C * g.KH * g.KW, P = g.out_h() * g.out_w(), OC = g.OC;
+  const int64_t strips = (P + NR - 1) / NR, strip_size = K * NR;
+  // The packed image, shared by the team: the calling thread's scratch, taken before the region.
+  float* bp = detail::simd_scratch(detail::kSimdScratchImage, size_t(strips * strip_size));
+  const int nt = parallel ? detail::max_threads() : 1;
+  // Thread t's share of y: rows [r0, r1) of whole MR-row panels (all strips), or strips
+  // [s0, s1) (all rows).
+  const int64_t panels = (OC + MR - 1) / MR;
+  auto rows_of = [&](int t, int64_t& r0, int64_t& r1) {
+    r0 = std::min(OC, t * panels / nt * MR);
+    r1 = std::min(OC, (t + 1) * panels / nt * MR);
+  };
+  auto strips_of = [&](int t, int64_t& s0, int64_t& s1) {
+    s0 = t * strips / nt;
+    s1 = (t + 1) * strips / nt;
+  };
+  // Split the way that costs the busiest thread less, counting per unit of K its multiply-adds
+  // (a partial strip rounded up to whole vectors) and kReadCost for each float of w and of the
+  // packed image it reads: split by strips, every thread reads all of w. A float from memory
+  // takes about as long as 16 multiply-adds (Zen 3: 12.8 GB/s and 45 GMAC/s per core). At
+  // batch 1 this splits 64 output channels at 56x56 by strips (by rows they would be 36 + 30
+  // with AVX2), and 512 channels at 7x7 (49 pixels, 9.4 MB of weights) by rows, where counting
+  // strips alone had both threads stream all the weights for 32 and 17 columns.
+  constexpr int64_t kReadCost = 16, L = V::kLanes;
+  const int64_t p_pad = (P + L - 1) / L * L;
+  int64_t most_rows = 0, most_cols = 0;
+  for (int t = 0; t < nt; ++t) {
+    int64_t r0, r1, s0, s1;
+    rows_of(t, r0, r1);
+    strips_of(t, s0, s1);
+    most_rows = std::max(most_rows, r1 - r0);
+    const int64_t cols = std::max<int64_t>(0, std::min(P, s1 * NR) - s0 * NR);
+    most_cols = std::max(most_cols, (cols + L - 1) / L * L);
+  }
+  const bool by_rows = most_rows * p_pad + kReadCost * (most_rows + P) <=
+                       OC * most_cols + kReadCost * (OC + most_cols);
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+  {
+#ifdef DL_WITH_OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (int64_t s = 0; s < strips; ++s)
+      pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), bp + s * strip_size);
+    // (the loop's implicit barrier: every strip is packed before any is read)
+#ifdef DL_WITH_OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (int t = 0; t < nt; ++t) {
+      int64_t r0 = 0, r1 = OC, s0 = 0, s1 = strips;
+      if (by_rows) {
+        rows_of(t, r0, r1);
+      } else {
+        strips_of(t, s0, s1);
+      }
+      const int64_t j0 = s0 * NR, nc = std::min(P, s1 * NR) - j0;
+      if (r1 <= r0 || nc <= 0) continue;
+      float* yt = y + r0 * P + j0;
+      if (b != nullptr)
+        for (int64_t oc = r0; oc < r1; ++oc) {
+          float* row = yt + (oc - r0) * P;
+          std::fill(row, row + nc, b[oc]);
+        }
+      for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kc = std::min(KC, K - k0);
+        const float beta = (k0 == 0 && b == nullptr) ? 0.0f : 1.0f;
+        gemm_packed<V>(false, r1 - r0, nc, kc, w + r0 * K + k0, K,
+                       bp + s0 * strip_size + k0 * NR, strip_size, yt, P, 1.0f, beta);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dl::kernels

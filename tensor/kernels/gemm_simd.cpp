@@ -1,0 +1,39 @@
+// gemm_simd.cpp — run-time choice between the AVX-512 and AVX2 builds of our own GEMM and
+// im2col forward (gemm_blocked.h), and their packing buffers. Built without ISA flags.
+#include "tensor/kernels/gemm_simd.h"
+
+#include "tensor/kernels/cpu.h"
+#include "tensor/kernels/workspace.h"
+
+namespace dl::kernels {
+
+bool use_simd_gemm() { return use_avx512(); }
+bool use_simd_conv_forward(const ConvGeom& g) {
+  return use_avx512() || (use_avx2() && g.out_h() * g.out_w() >= 512);
+}
+
+void sgemm_simd(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                int64_t ldc) {
+#ifdef DL_WITH_AVX512
+  sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+}
+
+void conv2d_forward_image_simd(const ConvGeom& g, bool pointwise, const float* x,
+                               const float* w, const float* b, float* y, bool parallel) {
+#ifdef DL_WITH_AVX512
+  if (use_avx512()) return conv2d_forward_image_avx512(g, pointwise, x, w, b, y, parallel);
+#endif
+#ifdef DL_WITH_AVX2
+  conv2d_forward_image_avx2(g, pointwise, x, w, b, y, parallel);
+#endif
+}
+
+namespace detail {
+float* simd_scratch(SimdScratch slot, size_t n) {
+  return slot == kSimdScratchB ? thread_scratch<float, 7>(n) : thread_scratch<float, 9>(n);
+}
+}  // namespace detail
+
+}  // namespace dl::kernels
