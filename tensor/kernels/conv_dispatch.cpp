@@ -1,8 +1,9 @@
 // conv_dispatch.cpp — picks the convolution algorithm per layer (tutorial chapters 5 and 6).
 // Auto: double -> im2col (exact, BLAS dgemm); float 3x3 stride-1 dilation-1 with the AVX2
 // kernels available -> Winograd for forward, backward-input and weight gradient, where it was
-// measured faster (see auto_winograd), F(4x4) unless the call has few tiles (auto_tile);
-// everything else (1x1, 7x7, stride 2, the 3-channel stem, 256+-channel layers, no AVX2) ->
+// measured faster (see auto_winograd), F(4x4) unless the call has few tiles (auto_tile;
+// the weight gradient of 256-channel layers: auto_weight_algo); everything else (1x1, 7x7,
+// stride 2, the 3-channel stem, 512-channel layers, 256-channel ones with AVX-512, no AVX2) ->
 // im2col. DL_CONV_ALGO=direct | im2col | winograd2x2 | winograd4x4 replaces Auto (for learners
 // and benchmarks); a request the shape or dtype cannot honour (Winograd on a strided layer, or
 // in double) runs im2col.
@@ -47,13 +48,27 @@ int auto_tile(const ConvGeom& g) {
 // Whether Auto may pick Winograd for a layer with C inputs and OC outputs (forward view).
 // Only the AVX2 kernels beat im2col + OpenBLAS sgemm; the portable scalar transforms lose to
 // im2col on every ResNet layer. With fewer than 8 channels on either side (the 3-channel stem)
-// the transforms dominate and im2col is as fast (measured: 3->16 32x32, batch 128). Beyond
-// 128 x 128 channels the transformed filters (36 x C x OC floats: 9.4 MB at 256, 38 MB at
-// 512) no longer fit in L2 and OpenBLAS's blocked sgemm wins: ImageNet's 256-channel 14x14
-// and 512-channel 7x7 layers ran 1.3-4x slower in Winograd than im2col, while 64 and 128
-// channels (CIFAR's 16..64, ImageNet's 56x56 and 28x28 stages) ran up to 2x faster.
+// the transforms dominate and im2col is as fast (measured: 3->16 32x32, batch 128). The
+// transformed filters are 36 x C x OC floats (F(4x4); 16 for F(2x2)): 9.4 MB at 256 channels,
+// 38 MB at 512, past L2. How far Winograd still pays depends on how fast the GEMMs of im2col
+// are. With AVX-512 GEMMs (Zen 5) ImageNet's 256-channel 14x14 and 512-channel 7x7 layers ran
+// 1.3-4x slower in Winograd than im2col, so there it stops at 128 x 128. With AVX2 only (Zen 3,
+// 2 threads, ms im2col / Winograd) 256->256 at 14x14 gains: batch 1 forward 2.54 / 1.89
+// (F(2x2)), backward-input 2.20 / 2.24; batch 16 forward 35.1 / 14.9, backward-input 28.4 /
+// 14.8 (F(4x4)); 512->512 at 7x7 still loses (batch 1 forward 3.60 / 6.21).
 bool auto_winograd(int64_t C, int64_t OC) {
-  return use_avx2() && C >= 8 && OC >= 8 && C * OC <= 128 * 128;
+  const int64_t widest = use_avx512() ? 128 * 128 : 256 * 256;
+  return use_avx2() && C >= 8 && OC >= 8 && C * OC <= widest;
+}
+
+// The Winograd weight gradient keeps one transformed C x OC partial sum per thread: 36 x 256 x
+// 256 floats (9.4 MB) for F(4x4) at 256 channels, which thrashes L2, against 4.2 MB for F(2x2).
+// Measured (AVX2, 2 threads, 256->256 at 14x14, ms): batch 16 im2col 28.8, F(2x2) 21.8, F(4x4)
+// 31.8; batch 1 im2col 2.29, F(2x2) 3.55. So beyond 128 x 128 channels the weight gradient takes
+// F(2x2) when the call has many tiles and im2col when it has few.
+ConvAlgo auto_weight_algo(const ConvGeom& g, ConvAlgo winograd) {
+  if (g.C * g.OC <= 128 * 128) return winograd;
+  return auto_tile(g) == 2 ? ConvAlgo::Im2col : ConvAlgo::Winograd2x2;
 }
 
 // Backward-data of a stride-1 3x3 convolution as a forward one needs pad 2 - p >= 0.
@@ -163,7 +178,10 @@ void conv2d_backward_input(const ConvGeom& g, const T* dy, const T* w, T* dx, Co
 
 template <class T>
 void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, ConvAlgo algo) {
-  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
+  ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
+  const bool chosen_here = algo == ConvAlgo::Auto && env_algo() == ConvAlgo::Auto;
+  if (chosen_here && (a == ConvAlgo::Winograd2x2 || a == ConvAlgo::Winograd4x4))
+    a = auto_weight_algo(g, a);
   switch (a) {
     case ConvAlgo::Direct: return conv2d_backward_weight_direct(g, dy, x, dw);
     case ConvAlgo::Winograd2x2:
