@@ -2,7 +2,7 @@
 // Auto: double -> im2col (exact, BLAS dgemm); float 3x3 stride-1 dilation-1 with the AVX2
 // kernels available -> Winograd for forward, backward-input and weight gradient, where it was
 // measured faster (see auto_winograd), F(4x4) unless the call has few tiles (auto_tile;
-// the weight gradient of 256-channel layers: auto_weight_algo); everything else (1x1, 7x7,
+// the weight gradient of 256-channel layers: auto_eligible_algo); everything else (1x1, 7x7,
 // stride 2, the 3-channel stem, 512-channel layers, 256-channel ones with AVX-512, no AVX2) ->
 // im2col. DL_CONV_ALGO=direct | im2col | winograd2x2 | winograd4x4 replaces Auto (for learners
 // and benchmarks); a request the shape or dtype cannot honour (Winograd on a strided layer, or
@@ -65,10 +65,12 @@ bool auto_winograd(int64_t C, int64_t OC) {
 // 256 floats (9.4 MB) for F(4x4) at 256 channels, which thrashes L2, against 4.2 MB for F(2x2).
 // Measured (AVX2, 2 threads, 256->256 at 14x14, ms): batch 16 im2col 28.8, F(2x2) 21.8, F(4x4)
 // 31.8; batch 1 im2col 2.29, F(2x2) 3.55. So beyond 128 x 128 channels the weight gradient takes
-// F(2x2) when the call has many tiles and im2col when it has few.
-ConvAlgo auto_weight_algo(const ConvGeom& g, ConvAlgo winograd) {
-  if (g.C * g.OC <= 128 * 128) return winograd;
-  return auto_tile(g) == 2 ? ConvAlgo::Im2col : ConvAlgo::Winograd2x2;
+// F(2x2) when the call has many tiles and im2col when it has few; otherwise auto_tile decides.
+ConvAlgo auto_eligible_algo(const ConvGeom& g, bool weight_grad) {
+  const bool few_tiles = auto_tile(g) == 2;
+  if (weight_grad && g.C * g.OC > 128 * 128)
+    return few_tiles ? ConvAlgo::Im2col : ConvAlgo::Winograd2x2;
+  return few_tiles ? ConvAlgo::Winograd2x2 : ConvAlgo::Winograd4x4;
 }
 
 // Backward-data of a stride-1 3x3 convolution as a forward one needs pad 2 - p >= 0.
@@ -76,14 +78,15 @@ bool winograd_backward_applicable(const ConvGeom& g) {
   return winograd_applicable(g) && g.pad_h <= 2 && g.pad_w <= 2;
 }
 
-// The concrete algorithm for one call: explicit argument, else DL_CONV_ALGO, else the default.
+// The concrete algorithm for one call: explicit argument, else DL_CONV_ALGO, else the default
+// (which for an eligible layer depends on whether the call is the weight gradient).
 template <class T>
-ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, const ConvGeom& g, int64_t C, int64_t OC) {
+ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, const ConvGeom& g, int64_t C, int64_t OC,
+                 bool weight_grad = false) {
   ConvAlgo a = requested != ConvAlgo::Auto ? requested : env_algo();
   const bool is_float = std::is_same_v<T, float>;
   if (a == ConvAlgo::Auto) {
-    if (is_float && winograd_ok && auto_winograd(C, OC))
-      return auto_tile(g) == 4 ? ConvAlgo::Winograd4x4 : ConvAlgo::Winograd2x2;
+    if (is_float && winograd_ok && auto_winograd(C, OC)) return auto_eligible_algo(g, weight_grad);
     return ConvAlgo::Im2col;
   }
   if ((a == ConvAlgo::Winograd2x2 || a == ConvAlgo::Winograd4x4) && !(is_float && winograd_ok))
@@ -178,10 +181,7 @@ void conv2d_backward_input(const ConvGeom& g, const T* dy, const T* w, T* dx, Co
 
 template <class T>
 void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, ConvAlgo algo) {
-  ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
-  const bool chosen_here = algo == ConvAlgo::Auto && env_algo() == ConvAlgo::Auto;
-  if (chosen_here && (a == ConvAlgo::Winograd2x2 || a == ConvAlgo::Winograd4x4))
-    a = auto_weight_algo(g, a);
+  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC, /*weight_grad=*/true);
   switch (a) {
     case ConvAlgo::Direct: return conv2d_backward_weight_direct(g, dy, x, dw);
     case ConvAlgo::Winograd2x2:

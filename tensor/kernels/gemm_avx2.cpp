@@ -1,7 +1,7 @@
 // gemm_avx2.cpp — the image-packed forward convolution (gemm_blocked.h) on 8-float AVX2
 // vectors with a 6x16 register tile (12 accumulators, 2 B vectors and a broadcast of the 16
 // registers). Compiled with -mavx2 -mfma here only and called only when use_avx2() (and not
-// use_avx512()). gemm() itself stays on OpenBLAS on this path (see use_simd_gemm()).
+// use_avx512()). gemm() itself stays on OpenBLAS on this path (see sgemm_avx512()).
 #include <immintrin.h>
 
 #include "tensor/kernels/gemm_blocked.h"

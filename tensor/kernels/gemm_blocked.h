@@ -44,8 +44,6 @@ constexpr int64_t KC = kSimdSliceDepth;  // depth of one packed slice of B
 constexpr int64_t MC = 144;   // rows per block of A: MC*KC*4 = 144 KB (L2); a multiple of 6 and 12
 constexpr int64_t NC = 2048;  // columns per packed B slice: KC*NC*4 = 2 MB at most
 
-template <class V> constexpr int64_t strip_width() { return 2 * V::kLanes; }
-
 // Packs op(B)[k0.., j0..] (kc rows, nc columns) as strips of NR columns, each kc rows of NR
 // floats; columns past nc are zero. op(B)[k][j] is B[k*ldb + j], or B[j*ldb + k] when tb.
 template <class V>
@@ -186,7 +184,7 @@ template <class V>
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
            int64_t ldc) {
-  constexpr int64_t NR = strip_width<V>();
+  constexpr int64_t NR = 2 * V::kLanes;
   if (trans_b && !trans_a && M <= 4)
     return dot_rows<V>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   const int64_t n_pad = std::min(NC, (N + NR - 1) / NR * NR);
@@ -296,7 +294,7 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
 template <class V>
 void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, const float* w,
                           const float* b, float* y, bool parallel) {
-  constexpr int64_t NR = strip_width<V>(), MR = V::kRows;  // MR: the unit of a row split
+  constexpr int64_t L = V::kLanes, NR = 2 * L, MR = V::kRows;  // MR: the unit of a row split
   const int64_t K = g.C * g.KH * g.KW, P = g.out_h() * g.out_w(), OC = g.OC;
   const int64_t strips = (P + NR - 1) / NR, strip_size = K * NR;
   // The packed image, shared by the team: the calling thread's scratch, taken before the region.
@@ -320,7 +318,7 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
   // batch 1 this splits 64 output channels at 56x56 by strips (by rows they would be 36 + 30
   // with AVX2), and 512 channels at 7x7 (49 pixels, 9.4 MB of weights) by rows, where counting
   // strips alone had both threads stream all the weights for 32 and 17 columns.
-  constexpr int64_t kReadCost = 16, L = V::kLanes;
+  constexpr int64_t kReadCost = 16;
   const int64_t p_pad = (P + L - 1) / L * L;
   int64_t most_rows = 0, most_cols = 0;
   for (int t = 0; t < nt; ++t) {

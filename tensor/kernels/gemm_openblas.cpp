@@ -27,10 +27,12 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
 // never read, e.g. K = 1 with lda = 0); clamp to the legal minimum, which addresses the same data.
 inline int64_t ld_at_least(int64_t ld, int64_t width) { return ld < width ? width : ld; }
 
-// Float products run on our SIMD kernel where it may (see gemm.h), else on cblas_sgemm.
+// Float products run on our AVX-512 kernel where it may (see gemm.h), else on cblas_sgemm.
 inline void blas(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (use_simd_gemm()) return sgemm_simd(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#ifdef DL_WITH_AVX512
+  if (use_avx512()) return sgemm_avx512(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               (blasint)M, (blasint)N, (blasint)K, alpha, A, (blasint)ld_at_least(lda, ta ? M : K),
               B, (blasint)ld_at_least(ldb, tb ? K : N), beta, C, (blasint)ld_at_least(ldc, N));

@@ -88,11 +88,13 @@ void gemm_split(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
   detail::split_gemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc,
                      [&](bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a,
                          const T* b, T* c) {
+#ifdef DL_WITH_AVX512
                        if constexpr (std::is_same_v<T, float>) {
-                         if (use_simd_gemm() && k > 0)  // (the portable loops handle K = 0)
-                           return sgemm_simd(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                                             ldc);
+                         if (use_avx512() && k > 0)  // (the portable loops handle K = 0)
+                           return sgemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                                               ldc);
                        }
+#endif
                        gemm_portable<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
                      });
 }

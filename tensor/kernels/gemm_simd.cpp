@@ -1,5 +1,5 @@
-// gemm_simd.cpp — run-time choice between the AVX-512 and AVX2 builds of our own GEMM and
-// im2col forward (gemm_blocked.h), and their packing buffers. Built without ISA flags.
+// gemm_simd.cpp — run-time choice between the AVX-512 and AVX2 builds of our image-packed
+// im2col forward (gemm_blocked.h), and the packing buffers. Built without ISA flags.
 #include "tensor/kernels/gemm_simd.h"
 
 #include "tensor/kernels/cpu.h"
@@ -7,17 +7,8 @@
 
 namespace dl::kernels {
 
-bool use_simd_gemm() { return use_avx512(); }
 bool use_simd_conv_forward(const ConvGeom& g) {
   return use_avx512() || (use_avx2() && g.out_h() * g.out_w() >= 512);
-}
-
-void sgemm_simd(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                int64_t ldc) {
-#ifdef DL_WITH_AVX512
-  sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-#endif
 }
 
 void conv2d_forward_image_simd(const ConvGeom& g, bool pointwise, const float* x,

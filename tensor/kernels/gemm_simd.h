@@ -15,10 +15,6 @@ namespace dl::kernels {
 /// floats, 16 or 32 KB) then stays in L1.
 constexpr int64_t kSimdSliceDepth = 256;
 
-/// True when gemm() runs float products on our kernel: on the AVX-512 path only. On AVX2,
-/// OpenBLAS's own kernels are as fast on the GEMMs themselves (Zen 3, 1 thread: 55-72 GFLOP/s
-/// both) and pack a transposed B (the weight gradients) much faster than we do.
-bool use_simd_gemm();
 /// True when the im2col forward of a layer with geometry @p g runs conv2d_forward_image_simd:
 /// packing straight from the image, with no col buffer, no pre-scaling of y and one OpenMP
 /// team per layer, saves passes over memory. Always on the AVX-512 path. On AVX2 only for
@@ -29,12 +25,6 @@ bool use_simd_gemm();
 /// 1024->256 1x1 at 14x14 1.00 / 0.82.
 bool use_simd_conv_forward(const ConvGeom& g);
 
-/// Same contract as gemm() for float (row-major, op = transpose when set, beta = 0 ignores C),
-/// single-threaded; M, N, K > 0. Only call when use_simd_gemm().
-void sgemm_simd(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                int64_t ldc);
-
 /// Forward convolution of one image x[C,H,W] into y[OC,OH,OW] (+ bias b, may be null) as
 /// im2col + GEMM with the im2col strips packed straight from x, never unfolded into a col
 /// buffer. @p pointwise: 1x1, stride 1, no padding. With @p parallel the OpenMP threads share
@@ -43,12 +33,17 @@ void sgemm_simd(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
 void conv2d_forward_image_simd(const ConvGeom& g, bool pointwise, const float* x,
                                const float* w, const float* b, float* y, bool parallel);
 
-// The per-ISA instantiations of gemm_blocked.h behind the two calls above.
+// The per-ISA instantiations of gemm_blocked.h.
 #ifdef DL_WITH_AVX2
 void conv2d_forward_image_avx2(const ConvGeom& g, bool pointwise, const float* x,
                                const float* w, const float* b, float* y, bool parallel);
 #endif
 #ifdef DL_WITH_AVX512
+/// Same contract as gemm() for float (row-major, op = transpose when set, beta = 0 ignores C),
+/// single-threaded; M, N, K > 0. gemm() runs on it where use_avx512(). On AVX2 gemm() stays on
+/// OpenBLAS: its kernels are as fast on the GEMMs themselves (Zen 3, 1 thread: 55-72 GFLOP/s
+/// both) and pack a transposed B (the weight gradients) much faster than our element-by-element
+/// copy, so the AVX2 build of this GEMM is not instantiated.
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc);
