@@ -3,8 +3,10 @@
 // direct loops, im2col + GEMM or Winograd. The bias gradient is a plain reduction done here.
 #include "tensor/conv2d.h"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace dl {
@@ -68,6 +70,25 @@ void check_dtypes(const Tensor& a, const Tensor& b, const char* what_a, const ch
                                       dtype_name(b.dtype()));
 }
 
+// The float weights w prepared for this call's forward algorithm, kept with w's storage while
+// it is unchanged (Storage::derived()); null when the algorithm reads w as it is. The key
+// names the view, the algorithm and the kernels' layout: one buffer may hold several weights,
+// one layer may run F(2x2) at batch 1 and F(4x4) at batch 16, and tests switch kernel sets.
+std::shared_ptr<const kernels::PreparedFilters> prepared_filters(const kernels::ConvGeom& g,
+                                                                 const Tensor& w,
+                                                                 kernels::ConvAlgo requested) {
+  const kernels::ConvAlgo algo = kernels::conv2d_forward_algo<float>(g, requested);
+  if (algo != kernels::ConvAlgo::Winograd2x2 && algo != kernels::ConvAlgo::Winograd4x4)
+    return nullptr;
+  const std::string key = std::string("conv2d_forward ") + kernels::conv_algo_name(algo) +
+                          " " + kernels::winograd_filters_layout() + " offset " +
+                          std::to_string(w.offset()) + " " + shape_str(w.shape());
+  return w.storage()->derived<kernels::PreparedFilters>(key, [&] {
+    return std::make_shared<const kernels::PreparedFilters>(
+        kernels::prepare_conv2d_filters(g, w.data<float>(), algo));
+  });
+}
+
 }  // namespace
 
 kernels::ConvGeom conv2d_geom(const Tensor& x, const Tensor& w, const Conv2dArgs& args) {
@@ -91,8 +112,12 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in
   if (y.numel() == 0) return y;
   dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
+    std::shared_ptr<const kernels::PreparedFilters> prepared;
+    if constexpr (std::is_same_v<T, float>) {
+      if (args.reuse_prepared_weights) prepared = prepared_filters(g, w, args.algo);
+    }
     kernels::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
-                               y.data<T>(), args.algo);
+                               y.data<T>(), args.algo, prepared.get());
   });
   return y;
 }

@@ -21,6 +21,11 @@ struct Conv2dArgs {
   /// not Auto. A fast forward with a Direct backward sees the very same ReLU masks as the all-
   /// fast step, so comparing the two isolates the backward kernels' rounding.
   kernels::ConvAlgo backward_algo = kernels::ConvAlgo::Auto;
+  /// Keep the weights prepared for the forward algorithm (the Winograd-transformed filters)
+  /// with the weight's storage and reuse them while its contents are unchanged
+  /// (Storage::derived()). For weights read many times between updates: autograd's conv2d
+  /// sets it when no gradient is recorded for the weight (inference, frozen layers).
+  bool reuse_prepared_weights = false;
   /// The algorithm the backward convolutions run with.
   kernels::ConvAlgo algo_for_backward() const {
     return backward_algo != kernels::ConvAlgo::Auto ? backward_algo : algo;

@@ -13,6 +13,7 @@
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "tensor/allocator.h"
 #include "tensor/strided_loop.h"
@@ -175,7 +176,11 @@ void* Tensor::raw_data() {
   check_defined("raw_data");
   return static_cast<char*>(storage_->data()) + offset_ * int64_t(dtype_size(dtype_));
 }
-const void* Tensor::raw_data() const { return const_cast<Tensor*>(this)->raw_data(); }
+const void* Tensor::raw_data() const {  // reads only: no version bump
+  check_defined("raw_data");
+  const Storage& storage = *storage_;
+  return static_cast<const char*>(storage.data()) + offset_ * int64_t(dtype_size(dtype_));
+}
 
 // ---- element access ----------------------------------------------------------------------------
 
@@ -522,7 +527,7 @@ void inplace_binary(Tensor& dst, const Tensor& src_in, const char* op, F f) {
     dispatch_all(src.dtype(), [&](auto src_tag) {
       using S = decltype(src_tag);
       T* d = static_cast<T*>(dst.storage()->data()) + dst.offset();
-      const S* s = static_cast<const S*>(src.storage()->data()) + src.offset();
+      const S* s = static_cast<const S*>(std::as_const(*src.storage()).data()) + src.offset();
       detail::strided_for_each<2>(
           dst.shape(), {dst.strides(), sst},
           [&](const std::array<int64_t, 2>& o, int64_t n, const std::array<int64_t, 2>& st) {
@@ -598,11 +603,11 @@ std::string whole_str(double x) {  // "3." ("-0." for negative zero, as Python p
 double element(const Tensor& t, int64_t off) {
   return dispatch_all(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    return double(static_cast<const T*>(t.storage()->data())[off]);
+    return double(static_cast<const T*>(std::as_const(*t.storage()).data())[off]);
   });
 }
 int64_t int_element(const Tensor& t, int64_t off) {
-  return static_cast<const int64_t*>(t.storage()->data())[off];
+  return static_cast<const int64_t*>(std::as_const(*t.storage()).data())[off];
 }
 
 /// Chooses one number style for the whole tensor from the elements that will be printed

@@ -4,10 +4,13 @@
 // Images are NCHW by default; channels-last is a permuted view.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,14 +29,57 @@ class Storage {
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
-  void* data() { return data_; }
+  /// The writable pointer; handing it out counts as a write (see version()).
+  void* data() {
+    version_.fetch_add(1, std::memory_order_relaxed);
+    return data_;
+  }
   const void* data() const { return data_; }
   std::size_t nbytes() const { return nbytes_; }
 
+  /// Write counter, so that data derived from the contents (derived()) knows when it is stale.
+  /// It counts writable pointers handed out: non-const data(), hence Tensor::data<T>() and
+  /// raw_data() on a non-const Tensor and every in-place op. Like PyTorch's version counter
+  /// it cannot see a later write through a pointer obtained earlier: after writing through
+  /// an old pointer, ask for the pointer again (or call Tensor::raw_data()) before reading
+  /// the tensor through a cache, e.g. before an inference forward.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+
+  /// The value make() computes from the current contents, cached under @p key until the next
+  /// write: make() runs on the first call and again after version() changed, otherwise the
+  /// cached value comes back. For expensive pure functions of a buffer that is read many
+  /// times unchanged, like the Winograd-transformed filters of a convolution run for
+  /// inference (tensor/conv2d.cpp). Thread-safe (make() runs under a lock); values of older
+  /// versions are dropped at the next call, all of them with the storage.
+  template <class T, class Make>
+  std::shared_ptr<const T> derived(const std::string& key, Make&& make);
+
  private:
+  struct Derived {
+    std::string key;
+    uint64_t version;
+    std::shared_ptr<const void> value;
+  };
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
+  std::atomic<uint64_t> version_{0};
+  std::mutex derived_mutex_;
+  std::vector<Derived> derived_;
 };
+
+template <class T, class Make>
+std::shared_ptr<const T> Storage::derived(const std::string& key, Make&& make) {
+  std::lock_guard<std::mutex> lock(derived_mutex_);
+  const uint64_t now = version();
+  derived_.erase(std::remove_if(derived_.begin(), derived_.end(),
+                                [now](const Derived& d) { return d.version != now; }),
+                 derived_.end());
+  for (const Derived& d : derived_)
+    if (d.key == key) return std::static_pointer_cast<const T>(d.value);
+  std::shared_ptr<const T> value = make();
+  derived_.push_back({key, now, value});
+  return value;
+}
 
 /// Strided view of a typed buffer. Copying a Tensor copies the view, never the data
 /// (like PyTorch); use clone() for a deep copy.
@@ -200,7 +246,10 @@ template <class T> T* Tensor::data() {
   return static_cast<T*>(raw_data());
 }
 template <class T> const T* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data<T>();
+  if (DTypeOf<T>::value != dtype_)
+    throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(dtype_) +
+                                ", requested " + dtype_name(DTypeOf<T>::value));
+  return static_cast<const T*>(raw_data());
 }
 
 }  // namespace dl

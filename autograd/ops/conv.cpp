@@ -2,6 +2,7 @@
 // three different kernels: grad_x is a "transposed" convolution of grad_y with the weights,
 // grad_w correlates grad_y with the input, grad_b sums grad_y. Each is computed only when
 // that input asked for it: the first layer's input, an image, never does.
+#include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "tensor/conv2d.h"
@@ -10,7 +11,10 @@ namespace dl::ag {
 
 Variable conv2d(const Variable& x, const Variable& w, const Variable& b, const Conv2dArgs& args) {
   const Tensor xd = x.data(), wd = w.data();
-  const Tensor y = conv2d_forward(xd, wd, b.defined() ? b.data() : Tensor(), args);
+  // Without a gradient for w nothing in this graph will update it: keep its prepared form.
+  Conv2dArgs forward_args = args;
+  forward_args.reuse_prepared_weights = !(is_grad_enabled() && w.requires_grad());
+  const Tensor y = conv2d_forward(xd, wd, b.defined() ? b.data() : Tensor(), forward_args);
   // grad_x reads only w, grad_w only x: capture x just when w needs a gradient, so a frozen
   // layer does not keep its input alive.
   const Tensor saved_x = w.requires_grad() ? xd : Tensor();

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "tensor/kernels/conv.h"
 #include "tensor/kernels/cpu.h"
@@ -113,11 +114,32 @@ bool winograd_applicable(const ConvGeom& g) {
 }
 
 void conv2d_forward_winograd(const ConvGeom& g, const float* x, const float* w, const float* b,
-                             float* y, int tile_m) {
+                             float* y, int tile_m, const float* filters) {
 #ifdef DL_WITH_AVX2
-  if (use_avx2()) return winograd3x3_forward_avx2(g, x, w, b, y, tile_m);
+  if (use_avx2()) return winograd3x3_forward_avx2(g, x, w, b, y, tile_m, filters);
 #endif
-  winograd3x3_forward_ref(g, x, w, b, y, tile_m);
+  winograd3x3_forward_ref(g, x, w, b, y, tile_m, filters);
+}
+
+const char* winograd_filters_layout() {
+#ifdef DL_WITH_AVX2
+  if (use_avx2()) return "avx2";
+#endif
+  return "portable";
+}
+
+std::vector<float> winograd_filters(const ConvGeom& g, const float* w, int tile_m) {
+  std::vector<float> U;
+#ifdef DL_WITH_AVX2
+  if (use_avx2()) {
+    U.resize(size_t(winograd3x3_filters_size_avx2(g, tile_m)));
+    winograd3x3_filters_avx2(g, w, tile_m, U.data());
+    return U;
+  }
+#endif
+  U.resize(size_t(winograd3x3_filters_size_ref(g, tile_m)));
+  winograd3x3_filters_ref(g, w, tile_m, U.data());
+  return U;
 }
 
 // dx = conv(dy padded by 2 - p, w') with w'[c][k][i][j] = w[k][c][2-i][2-j] (WINOGRAD.md,
@@ -149,14 +171,35 @@ void conv2d_backward_weight_winograd(const ConvGeom& g, const float* dy, const f
 }
 
 template <class T>
-void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y, ConvAlgo algo) {
-  const ConvAlgo a = resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
+ConvAlgo conv2d_forward_algo(const ConvGeom& g, ConvAlgo algo) {
+  return resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
+}
+
+PreparedFilters prepare_conv2d_filters(const ConvGeom& g, const float* w, ConvAlgo algo) {
+  PreparedFilters p;
+  p.algo = conv2d_forward_algo<float>(g, algo);
+  p.C = g.C;
+  p.OC = g.OC;
+  p.layout = winograd_filters_layout();
+  if (p.algo == ConvAlgo::Winograd2x2 || p.algo == ConvAlgo::Winograd4x4)
+    p.data = winograd_filters(g, w, p.algo == ConvAlgo::Winograd4x4 ? 4 : 2);
+  return p;
+}
+
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y, ConvAlgo algo,
+                    const PreparedFilters* prepared) {
+  const ConvAlgo a = conv2d_forward_algo<T>(g, algo);
   switch (a) {
     case ConvAlgo::Direct: return conv2d_forward_direct(g, x, w, b, y);
     case ConvAlgo::Winograd2x2:
     case ConvAlgo::Winograd4x4:
       if constexpr (std::is_same_v<T, float>) {
-        return conv2d_forward_winograd(g, x, w, b, y, a == ConvAlgo::Winograd4x4 ? 4 : 2);
+        const bool usable = prepared != nullptr && prepared->algo == a && prepared->C == g.C &&
+                            prepared->OC == g.OC && !prepared->data.empty() &&
+                            std::strcmp(prepared->layout, winograd_filters_layout()) == 0;
+        return conv2d_forward_winograd(g, x, w, b, y, a == ConvAlgo::Winograd4x4 ? 4 : 2,
+                                       usable ? prepared->data.data() : nullptr);
       }
       [[fallthrough]];
     default: return conv2d_forward_im2col(g, x, w, b, y);
@@ -194,10 +237,12 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, C
   }
 }
 
+template ConvAlgo conv2d_forward_algo<float>(const ConvGeom&, ConvAlgo);
+template ConvAlgo conv2d_forward_algo<double>(const ConvGeom&, ConvAlgo);
 template void conv2d_forward<float>(const ConvGeom&, const float*, const float*, const float*,
-                                    float*, ConvAlgo);
+                                    float*, ConvAlgo, const PreparedFilters*);
 template void conv2d_forward<double>(const ConvGeom&, const double*, const double*,
-                                     const double*, double*, ConvAlgo);
+                                     const double*, double*, ConvAlgo, const PreparedFilters*);
 template void conv2d_backward_input<float>(const ConvGeom&, const float*, const float*, float*,
                                            ConvAlgo);
 template void conv2d_backward_input<double>(const ConvGeom&, const double*, const double*,

@@ -9,9 +9,14 @@
 namespace dl::kernels {
 
 /// Portable scalar Winograd forward, m = 2 or 4. Layout as WINOGRAD.md: U[α²][OC][C],
-/// V[α²][C][tiles], α² GEMMs through kernels::gemm.
+/// V[α²][C][tiles], α² GEMMs through kernels::gemm. @p U: the filters as
+/// winograd3x3_filters_ref() transformed them, or null to transform w here.
 void winograd3x3_forward_ref(const ConvGeom& g, const float* x, const float* w, const float* b,
-                             float* y, int tile_m);
+                             float* y, int tile_m, const float* U);
+/// Floats in the portable forward's transformed filters U[α²][OC][C].
+int64_t winograd3x3_filters_size_ref(const ConvGeom& g, int tile_m);
+/// U = G w Gᵀ for every filter, in the portable forward's layout.
+void winograd3x3_filters_ref(const ConvGeom& g, const float* w, int tile_m, float* U);
 
 /// Portable Winograd weight gradient (dw overwritten), m = 2 or 4: per-tile products summed
 /// in the transformed domain by α² GEMMs, then dw = Gᵀ dU G.
@@ -19,9 +24,12 @@ void winograd3x3_backward_weight_ref(const ConvGeom& g, const float* dy, const f
                                      float* dw, int tile_m);
 
 #ifdef DL_WITH_AVX2
-/// AVX2+FMA Winograd forward (only call when use_avx2()); same contract as the _ref version.
+/// AVX2+FMA Winograd forward (only call when use_avx2()); same contract as the _ref version,
+/// with U in this kernel's own layout U[α²][Cp][OCp] (channels padded to multiples of 8).
 void winograd3x3_forward_avx2(const ConvGeom& g, const float* x, const float* w, const float* b,
-                              float* y, int tile_m);
+                              float* y, int tile_m, const float* U);
+int64_t winograd3x3_filters_size_avx2(const ConvGeom& g, int tile_m);
+void winograd3x3_filters_avx2(const ConvGeom& g, const float* w, int tile_m, float* U);
 /// AVX2+FMA Winograd weight gradient; same contract as the _ref version.
 void winograd3x3_backward_weight_avx2(const ConvGeom& g, const float* dy, const float* x,
                                       float* dw, int tile_m);

@@ -182,22 +182,32 @@ struct Winograd {
       }
   }
 
-  void forward(const ConvGeom& g, const float* x, const float* w, const float* b,
-               float* y) const {
+  // 1. Filter transform U[ξν][oc][c] (a² x OC x C floats).
+  void filters(const ConvGeom& g, const float* w, float* U) const {
     constexpr int a2 = a * a;
-    const int64_t C = g.C, OC = g.OC, H = g.H, W = g.W;
-    const int64_t OH = g.out_h(), OW = g.out_w();
-    const int64_t TH = (OH + m - 1) / m, TW = (OW + m - 1) / m;  // tiles per column / row
-    const int64_t tiles = g.N * TH * TW;
-
-    // 1. Filter transform into U[ξν][oc][c] (the caller thread's scratch; read by all threads).
-    float* U = detail::thread_scratch<float, 2>(size_t(a2 * OC * C));
+    const int64_t C = g.C, OC = g.OC;
     for (int64_t oc = 0; oc < OC; ++oc)
       for (int64_t c = 0; c < C; ++c) {
         float u[a][a];
         filter(w + (oc * C + c) * 9, u);
         for (int k = 0; k < a2; ++k) U[(k * OC + oc) * C + c] = u[k / a][k % a];
       }
+  }
+
+  // Steps 2-4 with the filters transformed by filters(), or transforms w first when U is null.
+  void forward(const ConvGeom& g, const float* x, const float* w, const float* b, float* y,
+               const float* U) const {
+    constexpr int a2 = a * a;
+    const int64_t C = g.C, OC = g.OC, H = g.H, W = g.W;
+    const int64_t OH = g.out_h(), OW = g.out_w();
+    const int64_t TH = (OH + m - 1) / m, TW = (OW + m - 1) / m;  // tiles per column / row
+    const int64_t tiles = g.N * TH * TW;
+
+    if (U == nullptr) {  // into the caller thread's scratch; read by all threads
+      float* scratch = detail::thread_scratch<float, 2>(size_t(a2 * OC * C));
+      filters(g, w, scratch);
+      U = scratch;
+    }
 
     const int64_t nblocks = (tiles + kBlock - 1) / kBlock;
     auto block = [&](int64_t blk) {
@@ -250,12 +260,24 @@ struct Winograd {
 
 }  // namespace
 
-void winograd3x3_forward_ref(const ConvGeom& g, const float* x, const float* w, const float* b,
-                             float* y, int tile_m) {
+int64_t winograd3x3_filters_size_ref(const ConvGeom& g, int tile_m) {
+  return (tile_m + 2) * (tile_m + 2) * g.OC * g.C;
+}
+
+void winograd3x3_filters_ref(const ConvGeom& g, const float* w, int tile_m, float* U) {
   if (tile_m == 4) {
-    Winograd<4>{kBt4, kG4, kAt4}.forward(g, x, w, b, y);
+    Winograd<4>{kBt4, kG4, kAt4}.filters(g, w, U);
   } else {
-    Winograd<2>{kBt2, kG2, kAt2}.forward(g, x, w, b, y);
+    Winograd<2>{kBt2, kG2, kAt2}.filters(g, w, U);
+  }
+}
+
+void winograd3x3_forward_ref(const ConvGeom& g, const float* x, const float* w, const float* b,
+                             float* y, int tile_m, const float* U) {
+  if (tile_m == 4) {
+    Winograd<4>{kBt4, kG4, kAt4}.forward(g, x, w, b, y, U);
+  } else {
+    Winograd<2>{kBt2, kG2, kAt2}.forward(g, x, w, b, y, U);
   }
 }
 

@@ -284,6 +284,52 @@ TEST(ConvDispatch, WinogradBackwardPad3FallsBack) {
   check_float(c, "pad3", ConvAlgo::Winograd2x2, kF2x2, true);
 }
 
+// Filters prepared once (prepare_conv2d_filters) give the very same output as transforming
+// them in the call, on every kernel set and tile size, including channel counts that are not
+// multiples of 8 (the AVX2 layout pads them); prepared filters that do not fit the call (other
+// algorithm, other layout) are ignored rather than misread.
+TEST(ConvDispatch, PreparedFiltersGiveTheSameOutput) {
+  for (const Shape& s : {sq("in_256to256_14", 1, 256, 14, 256, 3, 1, 1),
+                         sq("c24_oc40", 2, 24, 7, 40, 3, 1, 1), sq("c1", 2, 1, 6, 3, 3, 1, 1)}) {
+    const Case& c = get_case(s);
+    const ConvGeom& g = c.g;
+    for (Simd simd : available_simd()) {
+      SimdScope scope(simd);
+      for (ConvAlgo algo : {ConvAlgo::Winograd2x2, ConvAlgo::Winograd4x4}) {
+        const std::string label = std::string(s.name) + " " + simd_name(simd) + " " +
+                                  conv_algo_name(algo);
+        const PreparedFilters p = prepare_conv2d_filters(g, c.w.data(), algo);
+        EXPECT_EQ(p.algo, algo) << label;
+        EXPECT_FALSE(p.data.empty()) << label;
+        std::vector<float> fresh(c.y.size()), reused(c.y.size(), -7.0f);
+        conv2d_forward<float>(g, c.x.data(), c.w.data(), c.b.data(), fresh.data(), algo);
+        conv2d_forward<float>(g, c.x.data(), c.w.data(), c.b.data(), reused.data(), algo, &p);
+        EXPECT_EQ(reused, fresh) << label;
+      }
+      // F(2x2) filters handed to an F(4x4) call, or to another kernel set, are not used.
+      const PreparedFilters p2 = prepare_conv2d_filters(g, c.w.data(), ConvAlgo::Winograd2x2);
+      std::vector<float> y4(c.y.size());
+      conv2d_forward<float>(g, c.x.data(), c.w.data(), c.b.data(), y4.data(),
+                            ConvAlgo::Winograd4x4, &p2);
+      EXPECT_LT(rel_l2(y4, c.y), kF4x4.l2) << s.name << " " << simd_name(simd);
+      PreparedFilters other_layout = p2;
+      other_layout.layout = std::string(other_layout.layout) == "avx2" ? "portable" : "avx2";
+      std::vector<float> y2(c.y.size());
+      conv2d_forward<float>(g, c.x.data(), c.w.data(), c.b.data(), y2.data(),
+                            ConvAlgo::Winograd2x2, &other_layout);
+      EXPECT_LT(rel_l2(y2, c.y), kF2x2.l2) << s.name << " " << simd_name(simd);
+    }
+  }
+}
+
+// Algorithms that read the weights as they are have nothing to prepare.
+TEST(ConvDispatch, OnlyWinogradPreparesFilters) {
+  const Case& c = get_case(sq("cifar_16to32_s2", 2, 16, 32, 32, 3, 2, 1));
+  const PreparedFilters p = prepare_conv2d_filters(c.g, c.w.data(), ConvAlgo::Winograd2x2);
+  EXPECT_EQ(p.algo, ConvAlgo::Im2col);  // stride 2: the request falls back to im2col
+  EXPECT_TRUE(p.data.empty());
+}
+
 }  // namespace
 }  // namespace dl::kernels
 
