@@ -77,7 +77,8 @@ void check_dtypes(const Tensor& a, const Tensor& b, const char* what_a, const ch
 std::shared_ptr<const kernels::PreparedFilters> prepared_filters(const kernels::ConvGeom& g,
                                                                  const Tensor& w,
                                                                  kernels::ConvAlgo requested) {
-  const kernels::ConvAlgo algo = kernels::conv2d_forward_algo<float>(g, requested);
+  const kernels::ConvAlgo algo =
+      kernels::conv2d_forward_algo<float>(g, requested, /*filters_prepared=*/true);
   if (algo != kernels::ConvAlgo::Winograd2x2 && algo != kernels::ConvAlgo::Winograd4x4)
     return nullptr;
   const std::string key = std::string("conv2d_forward ") + kernels::conv_algo_name(algo) +

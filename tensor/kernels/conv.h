@@ -82,8 +82,11 @@ void conv2d_backward_weight_winograd(const ConvGeom& g, const float* dy, const f
 // ---- dispatch: what the Tensor layer calls -------------------------------------------------------
 /// The algorithm conv2d_forward<T> runs for @p g when asked for @p algo: Auto and
 /// DL_CONV_ALGO resolved, requests the shape or dtype cannot honour replaced by im2col.
+/// @p filters_prepared: the call comes with prepared filters, which favours F(4x4) at fewer
+/// tiles (no filter transform to pay in the call).
 template <class T>
-ConvAlgo conv2d_forward_algo(const ConvGeom& g, ConvAlgo algo = ConvAlgo::Auto);
+ConvAlgo conv2d_forward_algo(const ConvGeom& g, ConvAlgo algo = ConvAlgo::Auto,
+                             bool filters_prepared = false);
 
 /// Weights rearranged once for the forward algorithm that will multiply them (today the
 /// Winograd-transformed filters; the other algorithms read w as it is and get none), so that
@@ -95,13 +98,14 @@ struct PreparedFilters {
   std::vector<float> data;           ///< empty when @ref algo needs nothing prepared
 };
 
-/// Prepares float weights @p w of @p g for conv2d_forward_algo<float>(g, algo).
+/// Prepares float weights @p w of @p g for conv2d_forward_algo<float>(g, algo, true).
 PreparedFilters prepare_conv2d_filters(const ConvGeom& g, const float* w,
                                        ConvAlgo algo = ConvAlgo::Auto);
 
 /// Forward with @p algo (Auto = the project's choice for this shape and dtype). @p prepared,
-/// if not null, must come from prepare_conv2d_filters() on these same weight values; it is
-/// used when it was prepared for the algorithm and channels of this call, else ignored.
+/// if not null, must come from prepare_conv2d_filters() on these same weight values; Auto then
+/// resolves as for prepared filters, and they are used when they were prepared for the
+/// algorithm, channels and kernel set of this call, else ignored.
 template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y,
                     ConvAlgo algo = ConvAlgo::Auto, const PreparedFilters* prepared = nullptr);

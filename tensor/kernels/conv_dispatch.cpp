@@ -41,9 +41,13 @@ ConvAlgo env_algo() {
 // With few tiles per call its 36 transformed filters per channel pair (against 16) cost more
 // than its GEMMs save: at batch 1, 128->128 28x28 (49 F(4x4) tiles) ran 0.57 ms in F(4x4) and
 // 0.47 in F(2x2), while 64->64 56x56 (196 tiles) ran 0.29 against 0.36.
-int auto_tile(const ConvGeom& g) {
+// With the filters prepared in advance (inference reusing its weights) that cost is gone and
+// F(4x4) pays from fewer tiles: batch 1, filters prepared, ms F(2x2) / F(4x4) over three runs:
+// 128->128 28x28 (49 tiles) 0.98 / 0.81, 0.98 / 0.85, 0.82 / 0.53; 256->256 14x14 (16 tiles)
+// 1.49 / 1.70, 1.16 / 1.51, 0.88 / 1.09.
+int auto_tile(const ConvGeom& g, bool filters_prepared) {
   const int64_t tiles4 = g.N * ((g.out_h() + 3) / 4) * ((g.out_w() + 3) / 4);
-  return tiles4 < 64 ? 2 : 4;
+  return tiles4 < (filters_prepared ? 32 : 64) ? 2 : 4;
 }
 
 // Whether Auto may pick Winograd for a layer with C inputs and OC outputs (forward view).
@@ -67,8 +71,8 @@ bool auto_winograd(int64_t C, int64_t OC) {
 // Measured (AVX2, 2 threads, 256->256 at 14x14, ms): batch 16 im2col 28.8, F(2x2) 21.8, F(4x4)
 // 31.8; batch 1 im2col 2.29, F(2x2) 3.55. So beyond 128 x 128 channels the weight gradient takes
 // F(2x2) when the call has many tiles and im2col when it has few; otherwise auto_tile decides.
-ConvAlgo auto_eligible_algo(const ConvGeom& g, bool weight_grad) {
-  const bool few_tiles = auto_tile(g) == 2;
+ConvAlgo auto_eligible_algo(const ConvGeom& g, bool weight_grad, bool filters_prepared) {
+  const bool few_tiles = auto_tile(g, filters_prepared) == 2;
   if (weight_grad && g.C * g.OC > 128 * 128)
     return few_tiles ? ConvAlgo::Im2col : ConvAlgo::Winograd2x2;
   return few_tiles ? ConvAlgo::Winograd2x2 : ConvAlgo::Winograd4x4;
@@ -80,14 +84,16 @@ bool winograd_backward_applicable(const ConvGeom& g) {
 }
 
 // The concrete algorithm for one call: explicit argument, else DL_CONV_ALGO, else the default
-// (which for an eligible layer depends on whether the call is the weight gradient).
+// (which for an eligible layer depends on whether the call is the weight gradient, and on
+// whether a forward's filters are prepared in advance).
 template <class T>
 ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, const ConvGeom& g, int64_t C, int64_t OC,
-                 bool weight_grad = false) {
+                 bool weight_grad = false, bool filters_prepared = false) {
   ConvAlgo a = requested != ConvAlgo::Auto ? requested : env_algo();
   const bool is_float = std::is_same_v<T, float>;
   if (a == ConvAlgo::Auto) {
-    if (is_float && winograd_ok && auto_winograd(C, OC)) return auto_eligible_algo(g, weight_grad);
+    if (is_float && winograd_ok && auto_winograd(C, OC))
+      return auto_eligible_algo(g, weight_grad, filters_prepared);
     return ConvAlgo::Im2col;
   }
   if ((a == ConvAlgo::Winograd2x2 || a == ConvAlgo::Winograd4x4) && !(is_float && winograd_ok))
@@ -171,13 +177,13 @@ void conv2d_backward_weight_winograd(const ConvGeom& g, const float* dy, const f
 }
 
 template <class T>
-ConvAlgo conv2d_forward_algo(const ConvGeom& g, ConvAlgo algo) {
-  return resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC);
+ConvAlgo conv2d_forward_algo(const ConvGeom& g, ConvAlgo algo, bool filters_prepared) {
+  return resolve<T>(algo, winograd_applicable(g), g, g.C, g.OC, false, filters_prepared);
 }
 
 PreparedFilters prepare_conv2d_filters(const ConvGeom& g, const float* w, ConvAlgo algo) {
   PreparedFilters p;
-  p.algo = conv2d_forward_algo<float>(g, algo);
+  p.algo = conv2d_forward_algo<float>(g, algo, /*filters_prepared=*/true);
   p.C = g.C;
   p.OC = g.OC;
   p.layout = winograd_filters_layout();
@@ -189,7 +195,7 @@ PreparedFilters prepare_conv2d_filters(const ConvGeom& g, const float* w, ConvAl
 template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y, ConvAlgo algo,
                     const PreparedFilters* prepared) {
-  const ConvAlgo a = conv2d_forward_algo<T>(g, algo);
+  const ConvAlgo a = conv2d_forward_algo<T>(g, algo, prepared != nullptr);
   switch (a) {
     case ConvAlgo::Direct: return conv2d_forward_direct(g, x, w, b, y);
     case ConvAlgo::Winograd2x2:
@@ -237,8 +243,8 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, C
   }
 }
 
-template ConvAlgo conv2d_forward_algo<float>(const ConvGeom&, ConvAlgo);
-template ConvAlgo conv2d_forward_algo<double>(const ConvGeom&, ConvAlgo);
+template ConvAlgo conv2d_forward_algo<float>(const ConvGeom&, ConvAlgo, bool);
+template ConvAlgo conv2d_forward_algo<double>(const ConvGeom&, ConvAlgo, bool);
 template void conv2d_forward<float>(const ConvGeom&, const float*, const float*, const float*,
                                     float*, ConvAlgo, const PreparedFilters*);
 template void conv2d_forward<double>(const ConvGeom&, const double*, const double*,
