@@ -238,9 +238,14 @@ inline int64_t round8(int64_t v) { return (v + 7) / 8 * 8; }
 
 // Copies planes src[Cn][H][W] into dst[Cnp/8][Hp][Wp][8] at offset (oy, ox): channel-blocked,
 // 8 channels interleaved, zeros around and in the padded channels. 8x8 register transposes.
+// With @p parallel (called outside a parallel region) the threads share the channel blocks.
 inline void pack_blocked(const float* src, int64_t Cn, int64_t H, int64_t W, float* dst,
-                         int64_t Cnp, int64_t Hp, int64_t Wp, int64_t oy, int64_t ox) {
+                         int64_t Cnp, int64_t Hp, int64_t Wp, int64_t oy, int64_t ox,
+                         bool parallel) {
   const size_t row = sizeof(float) * size_t(Wp * 8);
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel for schedule(static) if (parallel && Cnp > 8)
+#endif
   for (int64_t cb = 0; cb < Cnp / 8; ++cb) {
     const int64_t nc = std::min<int64_t>(8, Cn - cb * 8);  // real channels in this block
     float* plane = dst + cb * Hp * Wp * 8;
@@ -320,12 +325,13 @@ struct Plan {
 
   int64_t group_images(int64_t grp) const { return std::min(g.N, (grp + 1) * G) - grp * G; }
 
-  // Packs the input images of group grp into consecutive xp slots.
-  void pack_group(const float* x, int64_t grp, float* xp) const {
+  // Packs the input images of group grp into consecutive xp slots; with @p shared (a group
+  // packed before the team shares it: batch 1) the threads split each image's channels.
+  void pack_group(const float* x, int64_t grp, float* xp, bool shared) const {
     const int64_t n0 = grp * G, cnt = group_images(grp);
     for (int64_t i = 0; i < cnt; ++i)
       pack_blocked(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, xp + i * img_stride, Cp, Hp,
-                   Wp, g.pad_h, g.pad_w);
+                   Wp, g.pad_h, g.pad_w, shared && detail::max_threads() > 1);
   }
 
   // Tile t of a group: image t / T of the group, tile (ty, tx) in row-major order.
@@ -417,7 +423,7 @@ class ForwardAvx2 {
     p_.for_each_block(
         [&](int64_t grp) {
           float* xp = shared ? xp_shared : detail::thread_scratch<float, 4>(xp_size);
-          p_.pack_group(x_, grp, xp);
+          p_.pack_group(x_, grp, xp, shared);
         },
         [&](int64_t grp, int64_t t0, int64_t count) {
           block(grp, t0, count,
@@ -605,11 +611,12 @@ class WeightGradAvx2 {
         [&](int64_t grp) {
           float* xp = shared ? xp_shared : detail::thread_scratch<float, 4>(xp_size);
           float* dyp = shared ? dyp_shared : detail::thread_scratch<float, 6>(dyp_size);
-          p_.pack_group(x_, grp, xp);
+          p_.pack_group(x_, grp, xp, shared);
           const int64_t n0 = grp * p_.G, cnt = p_.group_images(grp);
           for (int64_t i = 0; i < cnt; ++i)  // dy tiles, zero beyond OH x OW (cropped outputs)
             pack_blocked(dy_ + (n0 + i) * p_.g.OC * p_.OH * p_.OW, p_.g.OC, p_.OH, p_.OW,
-                         dyp + i * dy_stride_, p_.OCp, Hq_, Wq_, 0, 0);
+                         dyp + i * dy_stride_, p_.OCp, Hq_, Wq_, 0, 0,
+                         shared && nt > 1);
         },
         [&](int64_t, int64_t t0, int64_t count) {
           const float* xp = shared ? xp_shared : detail::thread_scratch<float, 4>(xp_size);
