@@ -176,6 +176,12 @@ void* Tensor::raw_data() {
   check_defined("raw_data");
   return static_cast<char*>(storage_->data()) + offset_ * int64_t(dtype_size(dtype_));
 }
+void Tensor::check_dtype(DType requested) const {
+  if (requested != dtype_)
+    throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(dtype_) +
+                                ", requested " + dtype_name(requested));
+}
+
 const void* Tensor::raw_data() const {  // reads only: no version bump
   check_defined("raw_data");
   const Storage& storage = *storage_;

@@ -230,6 +230,8 @@ class Tensor {
 
  private:
   void check_defined(const char* op) const;
+  /// Throws std::invalid_argument unless this tensor's dtype is @p requested (data<T>()).
+  void check_dtype(DType requested) const;
   std::shared_ptr<Storage> storage_;
   DType dtype_ = DType::Float32;
   Shape shape_;
@@ -240,15 +242,11 @@ class Tensor {
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 template <class T> T* Tensor::data() {
-  if (DTypeOf<T>::value != dtype_)
-    throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(dtype_) +
-                                ", requested " + dtype_name(DTypeOf<T>::value));
+  check_dtype(DTypeOf<T>::value);
   return static_cast<T*>(raw_data());
 }
 template <class T> const T* Tensor::data() const {
-  if (DTypeOf<T>::value != dtype_)
-    throw std::invalid_argument(std::string("data: tensor is ") + dtype_name(dtype_) +
-                                ", requested " + dtype_name(DTypeOf<T>::value));
+  check_dtype(DTypeOf<T>::value);
   return static_cast<const T*>(raw_data());
 }
 
