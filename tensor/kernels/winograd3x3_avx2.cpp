@@ -239,14 +239,14 @@ inline int64_t round8(int64_t v) { return (v + 7) / 8 * 8; }
 // Copies planes src[Cn][H][W] into dst[Cnp/8][Hp][Wp][8] at offset (oy, ox): channel-blocked,
 // 8 channels interleaved, zeros around and in the padded channels. 8x8 register transposes.
 // With @p parallel (called outside a parallel region) the threads share the channel blocks.
+// Without, no OpenMP construct is entered at all: an `if (false)` parallel region inside the
+// team still sets up a team of one per call (measured 6% of a 64-channel F(4x4) layer at
+// batch 128, where every group is packed this way).
 inline void pack_blocked(const float* src, int64_t Cn, int64_t H, int64_t W, float* dst,
                          int64_t Cnp, int64_t Hp, int64_t Wp, int64_t oy, int64_t ox,
                          bool parallel) {
   const size_t row = sizeof(float) * size_t(Wp * 8);
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static) if (parallel && Cnp > 8)
-#endif
-  for (int64_t cb = 0; cb < Cnp / 8; ++cb) {
+  auto block = [&](int64_t cb) {
     const int64_t nc = std::min<int64_t>(8, Cn - cb * 8);  // real channels in this block
     float* plane = dst + cb * Hp * Wp * 8;
     // Zero only what the copy below leaves alone: the border rows and columns (all of the
@@ -276,6 +276,15 @@ inline void pack_blocked(const float* src, int64_t Cn, int64_t H, int64_t W, flo
       for (; w0 < W; ++w0)
         for (int64_t l = 0; l < nc; ++l) d[w0 * 8 + l] = s[l * H * W + w0];
     }
+  };
+  const int64_t blocks = Cnp / 8;
+  if (parallel && blocks > 1) {
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (int64_t cb = 0; cb < blocks; ++cb) block(cb);
+  } else {
+    for (int64_t cb = 0; cb < blocks; ++cb) block(cb);
   }
 }
 
@@ -402,7 +411,7 @@ class ForwardAvx2 {
   static constexpr int m = F::m, a = F::a, a2 = a * a;
 
  public:
-  /// With @p U from filters(), step 1 is skipped; with U null, w is transformed first.
+  /// With @p U from transform_filters(), step 1 is skipped; with U null, w is transformed here.
   ForwardAvx2(const ConvGeom& g, const float* x, const float* w, const float* b, float* y,
               const float* U)
       : p_(g), x_(x), b_(b), y_(y), U_(U) {
@@ -431,38 +440,24 @@ class ForwardAvx2 {
         });
   }
 
- // U[ξν][c][oc] = (G w[oc][c] Gᵀ)[ξ][ν], vectorised over 8 output channels; zero for padded
-  // channels so they contribute nothing. Each thread takes whole blocks of 8 output channels
-  // and walks their 8 rows of w in order: for a full block, one 8-float load per filter and an
-  // 8x8 transpose give taps 0-7 of all 8 (tap 8 is gathered), where 72 scattered scalar loads
-  // per (c, block) made this transform a third of a batch-1 256-channel layer's time.
+  // U[ξν][c][oc] = (G w[oc][c] Gᵀ)[ξ][ν], vectorised over 8 output channels; zero for padded
+  // channels so they contribute nothing.
   static void transform_filters(const Plan<F>& p, const float* w, float* U) {
     const int64_t C = p.g.C, OC = p.g.OC, Cp = p.Cp, OCp = p.OCp;
 #ifdef DL_WITH_OPENMP
 #pragma omp parallel for schedule(static) if (C * OC >= 4096 && detail::max_threads() > 1)
 #endif
-    for (int64_t ob = 0; ob < OCp; ob += 8) {
-      const bool full_block = ob + 8 <= OC;
-      for (int64_t c = 0; c < Cp; ++c) {
-        __m256 tap[9];  // tap[t] = tap t of the 8 filters w[ob..ob+7][c]
-        if (full_block && c < C) {
-          const float* f = w + (ob * C + c) * 9;  // filter (ob, c); filter (ob + l, c) at l*C*9
-          for (int l = 0; l < 8; ++l) tap[l] = _mm256_loadu_ps(f + l * C * 9);
-          transpose8(tap);
-          tap[8] = _mm256_setr_ps(f[8], f[C * 9 + 8], f[2 * C * 9 + 8], f[3 * C * 9 + 8],
-                                  f[4 * C * 9 + 8], f[5 * C * 9 + 8], f[6 * C * 9 + 8],
-                                  f[7 * C * 9 + 8]);
-        } else {  // last, partial block of output channels, or a padded input channel
-          alignas(32) float taps[9][8];
-          for (int l = 0; l < 8; ++l)
-            for (int t = 0; t < 9; ++t)
-              taps[t][l] = (c < C && ob + l < OC) ? w[((ob + l) * C + c) * 9 + t] : 0.0f;
-          for (int t = 0; t < 9; ++t) tap[t] = _mm256_load_ps(taps[t]);
-        }
+    for (int64_t c = 0; c < Cp; ++c) {
+      for (int64_t ob = 0; ob < OCp; ob += 8) {
+        alignas(32) float taps[9][8];
+        for (int l = 0; l < 8; ++l)
+          for (int t = 0; t < 9; ++t)
+            taps[t][l] = (c < C && ob + l < OC) ? w[((ob + l) * C + c) * 9 + t] : 0.0f;
         __m256 col[a][3], u[a][a];
         // G g: transform each of the 3 columns of g, giving α rows of 3.
         for (int j = 0; j < 3; ++j) {
-          __m256 in[3] = {tap[j], tap[3 + j], tap[6 + j]};
+          __m256 in[3] = {_mm256_load_ps(taps[j]), _mm256_load_ps(taps[3 + j]),
+                          _mm256_load_ps(taps[6 + j])};
           __m256 out[a];
           F::g(in, out);
           for (int i = 0; i < a; ++i) col[i][j] = out[i];
