@@ -108,20 +108,6 @@ void col2im_parallel(const ConvGeom& g, const T* col, T* x) {
   for (int64_t c = 0; c < g.C; ++c) col2im_channels(g, col, x, c, c + 1);
 }
 
-/// Runs image(n) for every image: one image per thread when @p per_thread, else in turn
-/// (each call then spreads its own work over the threads).
-template <class Fn>
-void for_each_image(int64_t N, bool per_thread, const Fn& image) {
-  if (per_thread) {
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-    for (int64_t n = 0; n < N; ++n) image(n);
-  } else {
-    for (int64_t n = 0; n < N; ++n) image(n);
-  }
-}
-
 }  // namespace
 
 template <class T>
@@ -144,7 +130,7 @@ void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b
   BlasSingleThreadScope single;  // process-wide setting: set once, outside any team
   if constexpr (std::is_same_v<T, float>) {
     if (use_simd_conv_forward(g)) {  // no col buffer: the GEMM packs its strips from the image
-      return for_each_image(g.N, per_thread_images, [&](int64_t n) {
+      return detail::for_each_index(g.N, per_thread_images, [&](int64_t n) {
         conv2d_forward_image_simd(g, pointwise, x + n * g.C * g.H * g.W, w, b,
                                   y + n * g.OC * P, !per_thread_images);
       });
@@ -171,7 +157,7 @@ void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b
     // the serial loop, gemm() splits the product across the threads itself.
     gemm(false, false, g.OC, P, K, T(1), w, K, cm, P, b != nullptr ? T(1) : T(0), yn, P);
   };
-  for_each_image(g.N, per_thread_images, image);
+  detail::for_each_index(g.N, per_thread_images, image);
 }
 
 template <class T>
@@ -195,7 +181,7 @@ void conv2d_backward_input_im2col(const ConvGeom& g, const T* dy, const T* w, T*
       col2im_parallel(g, out, dxn);
     }
   };
-  for_each_image(g.N, per_thread_images, image);
+  detail::for_each_index(g.N, per_thread_images, image);
 }
 
 // With enough images, each of `parts` threads sums its own contiguous run of images into a

@@ -28,6 +28,7 @@ void winograd3x3_backward_weight_ref(const ConvGeom& g, const float* dy, const f
 /// with U in this kernel's own layout U[α²][Cp][OCp] (channels padded to multiples of 8).
 void winograd3x3_forward_avx2(const ConvGeom& g, const float* x, const float* w, const float* b,
                               float* y, int tile_m, const float* U);
+/// Size, then contents, of that layout's U (apart, so that the -mavx2 unit builds no vector).
 int64_t winograd3x3_filters_size_avx2(const ConvGeom& g, int tile_m);
 void winograd3x3_filters_avx2(const ConvGeom& g, const float* w, int tile_m, float* U);
 /// AVX2+FMA Winograd weight gradient; same contract as the _ref version.

@@ -239,9 +239,6 @@ inline int64_t round8(int64_t v) { return (v + 7) / 8 * 8; }
 // Copies planes src[Cn][H][W] into dst[Cnp/8][Hp][Wp][8] at offset (oy, ox): channel-blocked,
 // 8 channels interleaved, zeros around and in the padded channels. 8x8 register transposes.
 // With @p parallel (called outside a parallel region) the threads share the channel blocks.
-// Without, no OpenMP construct is entered at all: an `if (false)` parallel region inside the
-// team still sets up a team of one per call (measured 6% of a 64-channel F(4x4) layer at
-// batch 128, where every group is packed this way).
 inline void pack_blocked(const float* src, int64_t Cn, int64_t H, int64_t W, float* dst,
                          int64_t Cnp, int64_t Hp, int64_t Wp, int64_t oy, int64_t ox,
                          bool parallel) {
@@ -277,15 +274,7 @@ inline void pack_blocked(const float* src, int64_t Cn, int64_t H, int64_t W, flo
         for (int64_t l = 0; l < nc; ++l) d[w0 * 8 + l] = s[l * H * W + w0];
     }
   };
-  const int64_t blocks = Cnp / 8;
-  if (parallel && blocks > 1) {
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-    for (int64_t cb = 0; cb < blocks; ++cb) block(cb);
-  } else {
-    for (int64_t cb = 0; cb < blocks; ++cb) block(cb);
-  }
+  detail::for_each_index(Cnp / 8, parallel && Cnp > 8, block);
 }
 
 // Geometry and blocking shared by the forward pass and the weight gradient, plus the input

@@ -1,6 +1,6 @@
 // workspace.h — private helpers shared by the GEMM and convolution kernels (not part of the
-// public kernel interface): per-thread growable scratch buffers, OpenMP thread counts, and
-// the split of one large GEMM across OpenMP threads.
+// public kernel interface): per-thread growable scratch buffers, OpenMP thread counts, a loop
+// run in parallel or serially, and the split of one large GEMM across OpenMP threads.
 // A kernel asks for scratch with thread_scratch<T, Slot>(n); the buffer lives as long as the
 // thread, so steady-state training performs no allocation per call (shared PERF-NOTES: plain
 // malloc per step costs thousands of page faults). Slot tells apart buffers one thread needs
@@ -39,6 +39,22 @@ inline int max_threads() {
 #else
   return 1;
 #endif
+}
+
+/// Runs fn(i) for every i in [0, n): shared among the OpenMP threads (static schedule) when
+/// @p parallel, else in order on the calling thread. The serial case enters no OpenMP
+/// construct at all, where `#pragma omp parallel for if (false)` inside a team would still
+/// set up a team of one per call (measured: 6% of a 64-channel Winograd layer at batch 128).
+template <class Fn>
+void for_each_index(int64_t n, bool parallel, const Fn& fn) {
+  if (parallel) {
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  }
 }
 
 /// Index of the calling thread in its team (0 without OpenMP).
