@@ -324,14 +324,17 @@ TEST(ConvDispatch, PreparedFiltersGiveTheSameOutput) {
 
 // Auto's tile choice counts the filter transform only when the call pays for it: at batch 1,
 // 128 -> 128 at 28x28 (49 F(4x4) tiles) takes F(2x2) transforming per call, F(4x4) with
-// prepared filters; 256 -> 256 at 14x14 (16 tiles) F(2x2) either way.
+// prepared filters; 256 -> 256 at 14x14 (16 tiles) F(2x2) either way, where Winograd runs
+// 256-channel layers at all (without AVX-512 GEMMs).
 TEST(ConvDispatch, PreparedFiltersFavourF4x4) {
   if (!use_avx2()) GTEST_SKIP() << "Auto picks Winograd only with the AVX2 kernels";
   const ConvGeom g128 = geom(sq("in_128to128_28", 1, 128, 28, 128, 3, 1, 1));
   const ConvGeom g256 = geom(sq("in_256to256_14", 1, 256, 14, 256, 3, 1, 1));
   EXPECT_EQ(conv2d_forward_algo<float>(g128, ConvAlgo::Auto, false), ConvAlgo::Winograd2x2);
   EXPECT_EQ(conv2d_forward_algo<float>(g128, ConvAlgo::Auto, true), ConvAlgo::Winograd4x4);
-  EXPECT_EQ(conv2d_forward_algo<float>(g256, ConvAlgo::Auto, true), ConvAlgo::Winograd2x2);
+  // 256 channels: Winograd only without AVX-512 GEMMs (auto_winograd), then F(2x2) (16 tiles).
+  EXPECT_EQ(conv2d_forward_algo<float>(g256, ConvAlgo::Auto, true),
+            use_avx512() ? ConvAlgo::Im2col : ConvAlgo::Winograd2x2);
   EXPECT_EQ(prepare_conv2d_filters(g128, get_case(sq("in_128to128_28", 1, 128, 28, 128, 3, 1, 1))
                                              .w.data())
                 .algo,
