@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "nn/conv_bn.h"
 
 namespace dl::models {
 
@@ -36,6 +37,27 @@ ag::Variable bn_relu(nn::BatchNorm2d& bn, nn::ReLU& relu, const ag::Variable& x)
 /// relu(residual + shortcut), fused into one op unless an observer watches the ReLU module.
 ag::Variable add_relu(nn::ReLU& relu, const ag::Variable& residual, const ag::Variable& shortcut) {
   return nn::call_observer() ? relu(ag::add(residual, shortcut)) : ag::add_relu(residual, shortcut);
+}
+
+/// relu(bn(conv(x))): at inference one convolution that normalises and rectifies as it stores
+/// (nn/conv_bn.h), otherwise the modules.
+ag::Variable conv_bn_relu(nn::Conv2d& conv, nn::BatchNorm2d& bn, nn::ReLU& relu,
+                          const ag::Variable& x) {
+  if (nn::can_fold_batch_norm(bn)) return nn::conv_bn_inference(conv, bn, x, /*relu=*/true);
+  return bn_relu(bn, relu, conv(x));
+}
+
+/// relu(bn(conv(x)) + shortcut()), likewise. shortcut() runs after the convolution when the
+/// modules run, so that an observer sees the calls in the order of the paper's Eq. (2).
+template <class ShortcutFn>
+ag::Variable conv_bn_add_relu(nn::Conv2d& conv, nn::BatchNorm2d& bn, nn::ReLU& relu,
+                              const ag::Variable& x, const ShortcutFn& shortcut) {
+  if (nn::can_fold_batch_norm(bn)) {
+    const ag::Variable s = shortcut();
+    return nn::conv_bn_inference(conv, bn, x, /*relu=*/true, s);
+  }
+  const ag::Variable out = bn(conv(x));
+  return add_relu(relu, out, shortcut());
 }
 
 }  // namespace
@@ -117,11 +139,10 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t planes, int64_t stride, Shor
 }
 
 ag::Variable BasicBlock::forward(const ag::Variable& x) {
-  ag::Variable out = bn_relu(*bn1_, *relu_, (*conv1_)(x));
-  out = (*bn2_)((*conv2_)(out));
+  const ag::Variable out = conv_bn_relu(*conv1_, *bn1_, *relu_, x);
   // The residual formulation H(x) = F(x) + x (paper Eq. 1); ReLU comes after the addition.
-  if (shortcut() == Shortcut::None) return (*relu_)(out);
-  return add_relu(*relu_, out, shortcut_path(x, x));
+  if (shortcut() == Shortcut::None) return conv_bn_relu(*conv2_, *bn2_, *relu_, out);
+  return conv_bn_add_relu(*conv2_, *bn2_, *relu_, out, [&] { return shortcut_path(x, x); });
 }
 
 Bottleneck::Bottleneck(int64_t in_channels, int64_t planes, int64_t stride, Shortcut shortcut)
@@ -139,11 +160,10 @@ Bottleneck::Bottleneck(int64_t in_channels, int64_t planes, int64_t stride, Shor
 }
 
 ag::Variable Bottleneck::forward(const ag::Variable& x) {
-  ag::Variable out = bn_relu(*bn1_, *relu_, (*conv1_)(x));
-  out = bn_relu(*bn2_, *relu_, (*conv2_)(out));
-  out = (*bn3_)((*conv3_)(out));
-  if (shortcut() == Shortcut::None) return (*relu_)(out);
-  return add_relu(*relu_, out, shortcut_path(x, x));
+  ag::Variable out = conv_bn_relu(*conv1_, *bn1_, *relu_, x);
+  out = conv_bn_relu(*conv2_, *bn2_, *relu_, out);
+  if (shortcut() == Shortcut::None) return conv_bn_relu(*conv3_, *bn3_, *relu_, out);
+  return conv_bn_add_relu(*conv3_, *bn3_, *relu_, out, [&] { return shortcut_path(x, x); });
 }
 
 // ---- v2 pre-activation -----------------------------------------------------------------------
@@ -163,8 +183,7 @@ ag::Variable PreActBasicBlock::forward(const ag::Variable& x) {
   // BN and ReLU act as the "pre-activation" of the weight layer (Identity Mappings §4.1), so
   // x_{l+1} = x_l + F(x_l) holds exactly and signals propagate directly between any two units.
   const ag::Variable a = bn_relu(*bn1_, *relu_, x);
-  ag::Variable out = (*conv1_)(a);
-  out = (*conv2_)(bn_relu(*bn2_, *relu_, out));
+  const ag::Variable out = (*conv2_)(conv_bn_relu(*conv1_, *bn2_, *relu_, a));
   if (shortcut() == Shortcut::None) return out;
   return ag::add(out, shortcut_path(x, a));
 }
@@ -184,9 +203,8 @@ PreActBottleneck::PreActBottleneck(int64_t in_channels, int64_t planes, int64_t 
 
 ag::Variable PreActBottleneck::forward(const ag::Variable& x) {
   const ag::Variable a = bn_relu(*bn1_, *relu_, x);
-  ag::Variable out = (*conv1_)(a);
-  out = (*conv2_)(bn_relu(*bn2_, *relu_, out));
-  out = (*conv3_)(bn_relu(*bn3_, *relu_, out));
+  ag::Variable out = conv_bn_relu(*conv1_, *bn2_, *relu_, a);
+  out = (*conv3_)(conv_bn_relu(*conv2_, *bn3_, *relu_, out));
   if (shortcut() == Shortcut::None) return out;
   return ag::add(out, shortcut_path(x, a));
 }

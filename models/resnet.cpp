@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "nn/conv_bn.h"
 #include "nn/flatten.h"
 #include "nn/init.h"
 #include "nn/linear.h"
@@ -123,8 +124,9 @@ ag::Variable ResNet::forward(const ag::Variable& x) {
   if (x.dim() != 4 || x.size(1) != 3)
     throw std::invalid_argument(type_name() + ": expected input [N, 3, H, W], got " +
                                 shape_str(x.shape()));
-  ag::Variable y = x;
-  for (auto& m : stem_) y = (*m)(y);
+  std::vector<nn::Module*> stem;
+  for (auto& m : stem_) stem.push_back(m.get());
+  ag::Variable y = nn::forward_in_order(stem, x);  // conv1, bn1, relu: one op at inference
   for (auto& m : stages_) y = (*m)(y);
   for (auto& m : head_) y = (*m)(y);
   return y;

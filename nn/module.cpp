@@ -1,6 +1,8 @@
 // module.cpp — registration, traversal and state dicts of Module (tutorial chapter 4).
 #include "nn/module.h"
 
+#include "nn/conv_bn.h"
+
 #include <sstream>
 #include <stdexcept>
 
@@ -205,9 +207,9 @@ Sequential& Sequential::push_back(const std::string& name, std::shared_ptr<Modul
 }
 
 ag::Variable Sequential::forward(const ag::Variable& x) {
-  ag::Variable y = x;
-  for (const auto& [_, c] : named_children()) y = (*c)(y);
-  return y;
+  std::vector<Module*> children;
+  for (const auto& [_, c] : named_children()) children.push_back(c.get());
+  return forward_in_order(children, x);  // folds Conv2d -> BatchNorm2d at inference
 }
 
 ModuleList& ModuleList::push_back(std::shared_ptr<Module> m) {

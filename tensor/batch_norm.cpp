@@ -237,21 +237,56 @@ BatchNormResult batch_norm_train_forward(const Tensor& x_in, const Tensor& gamma
   return normalise(x, l, mean, inv_std, gamma, beta, relu);
 }
 
+namespace {
+
+/// Checks eval mode's parameters against x and returns the statistics it normalises with.
+void eval_statistics(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                     const Tensor& running_mean, const Tensor& running_var, double eps,
+                     std::vector<double>& mean, std::vector<double>& inv_std) {
+  const char* op = "batch_norm";
+  require(running_mean.defined() && running_var.defined(), op,
+          "eval mode needs running_mean and running_var");
+  check_channel_tensor(gamma, x, "weight", op);
+  check_channel_tensor(beta, x, "bias", op);
+  check_channel_tensor(running_mean, x, "running_mean", op);
+  check_channel_tensor(running_var, x, "running_var", op);
+  mean = running_mean.to_vector();
+  inv_std = running_var.to_vector();
+  for (double& v : inv_std) v = 1.0 / std::sqrt(v + eps);
+}
+
+}  // namespace
+
 BatchNormResult batch_norm_eval_forward(const Tensor& x_in, const Tensor& gamma,
                                         const Tensor& beta, const Tensor& running_mean,
                                         const Tensor& running_var, double eps, bool relu) {
-  const char* op = "batch_norm";
-  const Layout l = check_input(x_in, op);
-  require(running_mean.defined() && running_var.defined(), op,
-          "eval mode needs running_mean and running_var");
-  check_channel_tensor(gamma, x_in, "weight", op);
-  check_channel_tensor(beta, x_in, "bias", op);
-  check_channel_tensor(running_mean, x_in, "running_mean", op);
-  check_channel_tensor(running_var, x_in, "running_var", op);
-  const std::vector<double> mean = running_mean.to_vector();
-  std::vector<double> inv_std = running_var.to_vector();
-  for (double& v : inv_std) v = 1.0 / std::sqrt(v + eps);
+  const Layout l = check_input(x_in, "batch_norm");
+  std::vector<double> mean, inv_std;
+  eval_statistics(x_in, gamma, beta, running_mean, running_var, eps, mean, inv_std);
   return normalise(x_in.contiguous(), l, mean, inv_std, gamma, beta, relu);
+}
+
+BatchNormAffine batch_norm_eval_affine(const Tensor& gamma, const Tensor& beta,
+                                       const Tensor& running_mean, const Tensor& running_var,
+                                       double eps, DType dtype) {
+  require(is_floating(dtype), "batch_norm",
+          std::string("dtype must be float32 or float64, got ") + dtype_name(dtype));
+  // The parameters are checked against an input of C channels and that dtype.
+  const int64_t C = running_mean.defined() ? running_mean.numel() : 0;
+  const Tensor like = Tensor::empty({1, C}, dtype);
+  std::vector<double> mean, inv_std;
+  eval_statistics(like, gamma, beta, running_mean, running_var, eps, mean, inv_std);
+  BatchNormAffine out;
+  dispatch_floating(dtype, "batch_norm", [&](auto tag) {
+    using T = decltype(tag);
+    const ChannelAffine<T> f(mean, inv_std, channel_values(gamma, C, 1.0),
+                             channel_values(beta, C, 0.0));
+    const auto as_tensor = [&](const std::vector<T>& v) {
+      return channel_tensor(std::vector<double>(v.begin(), v.end()), dtype);
+    };
+    out = {as_tensor(f.mu), as_tensor(f.scale), as_tensor(f.shift)};
+  });
+  return out;
 }
 
 BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x_in, const Tensor& mean_t,

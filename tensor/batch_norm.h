@@ -40,6 +40,20 @@ BatchNormResult batch_norm_eval_forward(const Tensor& x, const Tensor& gamma, co
                                         const Tensor& running_mean, const Tensor& running_var,
                                         double eps, bool relu = false);
 
+/// Eval-mode batch norm as per-channel constants, y = (x - mean)·scale + shift, each [C] in
+/// @p dtype and rounded exactly as batch_norm_eval_forward rounds them, so that a convolution
+/// can apply them as it stores its output (Conv2dEpilogue, tensor/conv2d.h) and give the very
+/// same values as the separate op.
+struct BatchNormAffine {
+  Tensor mean, scale, shift;
+};
+/// The constants of batch_norm_eval_forward(x, gamma, beta, running_mean, running_var, eps)
+/// for any x of @p dtype with C = running_mean's length channels.
+/// @throws std::invalid_argument as batch_norm_eval_forward for the parameters.
+BatchNormAffine batch_norm_eval_affine(const Tensor& gamma, const Tensor& beta,
+                                       const Tensor& running_mean, const Tensor& running_var,
+                                       double eps, DType dtype);
+
 /// Gradients of a batch-norm forward pass. Undefined when not requested.
 struct BatchNormGrads {
   Tensor grad_x;      ///< like x

@@ -100,7 +100,31 @@ kernels::ConvGeom conv2d_geom(const Tensor& x, const Tensor& w, const Conv2dArgs
 
 Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in,
                       const Conv2dArgs& args) {
+  return conv2d_forward(x_in, w_in, b_in, args, Conv2dEpilogue());
+}
+
+Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in,
+                      const Conv2dArgs& args, const Conv2dEpilogue& epilogue) {
   const kernels::ConvGeom g = conv2d_geom(x_in, w_in, args);
+  const bool bn = epilogue.mean.defined() || epilogue.scale.defined() || epilogue.shift.defined();
+  const auto check_channels = [&](const Tensor& t, const char* name) {
+    require(t.defined() && t.shape() == Shape{g.OC},
+            std::string("epilogue ") + name + " " +
+                (t.defined() ? shape_str(t.shape()) : std::string("undefined")) + " must be [" +
+                std::to_string(g.OC) + "] for weight " + shape_str(w_in.shape()));
+    check_dtypes(t, x_in, name, "input");
+  };
+  if (bn) {
+    check_channels(epilogue.mean, "mean");
+    check_channels(epilogue.scale, "scale");
+    check_channels(epilogue.shift, "shift");
+  }
+  if (epilogue.residual.defined()) {
+    require(epilogue.residual.shape() == output_shape(g),
+            "epilogue residual " + shape_str(epilogue.residual.shape()) +
+                " does not match the output " + shape_str(output_shape(g)));
+    check_dtypes(epilogue.residual, x_in, "residual", "input");
+  }
   if (b_in.defined()) {
     require(b_in.shape() == Shape{g.OC}, "bias " + shape_str(b_in.shape()) + " must be [" +
                                              std::to_string(g.OC) + "] for weight " +
@@ -117,8 +141,23 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in
     if constexpr (std::is_same_v<T, float>) {
       if (args.reuse_prepared_weights) prepared = prepared_filters(g, w, args.algo);
     }
+    // Contiguous copies (or the tensors themselves) that outlive the kernel call.
+    const Tensor mean = bn ? epilogue.mean.contiguous() : Tensor();
+    const Tensor scale = bn ? epilogue.scale.contiguous() : Tensor();
+    const Tensor shift = bn ? epilogue.shift.contiguous() : Tensor();
+    const Tensor residual =
+        epilogue.residual.defined() ? epilogue.residual.contiguous() : Tensor();
+    kernels::ConvEpilogue<T> ep;
+    if (bn) {
+      ep.mean = mean.data<T>();
+      ep.scale = scale.data<T>();
+      ep.shift = shift.data<T>();
+    }
+    if (residual.defined()) ep.residual = residual.data<T>();
+    ep.relu = epilogue.relu;
+    const bool any = bn || residual.defined() || epilogue.relu;
     kernels::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr,
-                               y.data<T>(), args.algo, prepared.get());
+                               y.data<T>(), args.algo, prepared.get(), any ? &ep : nullptr);
   });
   return y;
 }

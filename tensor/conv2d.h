@@ -53,6 +53,26 @@ kernels::ConvGeom conv2d_geom(const Tensor& x, const Tensor& w, const Conv2dArgs
 /// @throws std::invalid_argument as conv2d_geom(), or if b is not [OC] of x's dtype.
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArgs& args);
 
+/// What conv2d_forward applies to each output value as it stores it, for inference:
+/// y = relu?((conv - mean)·scale + shift + residual) with an eval-mode BatchNorm's constants
+/// (batch_norm_eval_affine), a residual block's shortcut and its ReLU. Each part is optional
+/// (undefined tensors, relu false); the values equal the separate ops' bit for bit, without
+/// their passes over the activations. See kernels::ConvEpilogue.
+struct Conv2dEpilogue {
+  Tensor mean, scale, shift;  ///< [OC] each, or all three undefined (no BatchNorm)
+  Tensor residual;            ///< like the output [N,OC,OH,OW], or undefined
+  bool relu = false;
+};
+
+/// conv2d_forward(x, w, b, args), then @p epilogue on every output value before it leaves the
+/// cache. No gradient exists for it: autograd never records it (nn/conv_bn.h uses it only
+/// when nothing is recorded).
+/// @throws std::invalid_argument as conv2d_forward, or naming the shapes when mean, scale or
+///         shift is not [OC] of x's dtype (or only some are defined), or residual is not the
+///         output's shape and dtype.
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dArgs& args,
+                      const Conv2dEpilogue& epilogue);
+
 /// Gradient with respect to the input: grad_x [N,C,H,W] from grad_y [N,OC,OH,OW] and w.
 /// @param x_shape the shape of the forward input (it cannot be recovered from grad_y when the
 ///        stride drops rows).

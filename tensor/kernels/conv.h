@@ -24,6 +24,26 @@ struct ConvGeom {
   int64_t macs() const { return N * OC * out_h() * out_w() * C * KH * KW; }
 };
 
+/// What a forward convolution applies to each output value as it stores it, for inference:
+///   v = (y - mean[oc])·scale[oc] + shift[oc]   (an eval-mode BatchNorm, when mean is set),
+///   v = v + residual[n][oc][p]                  (a residual block's add, when residual is set),
+///   v = max(0, v)                               (when relu; NaN passes, as in dl::relu).
+/// The same float operations in the same order as the separate ops, so the values are the
+/// same bit for bit; what it saves is their passes over the activations (at batch 1 each
+/// also a parallel region of its own). Pointers as the output's dtype; mean, scale and shift
+/// are [OC], residual [N, OC, OH, OW] contiguous.
+template <class T>
+struct ConvEpilogue {
+  const T* mean = nullptr;
+  const T* scale = nullptr;
+  const T* shift = nullptr;
+  const T* residual = nullptr;
+  bool relu = false;
+  /// Applies it to rows [oc0, oc1), columns [p0, p1) of image n's output y_n [OC, P].
+  void apply(int64_t n, int64_t OC, int64_t P, int64_t oc0, int64_t oc1, int64_t p0,
+             int64_t p1, T* y_n) const;
+};
+
 /// Convolution algorithms; Auto picks per layer (Winograd for eligible float 3x3 s1).
 enum class ConvAlgo { Auto, Direct, Im2col, Winograd2x2, Winograd4x4 };
 
@@ -49,8 +69,10 @@ void conv2d_backward_weight_direct(const ConvGeom& g, const T* dy, const T* x, T
 template <class T> void im2col(const ConvGeom& g, const T* x, T* col);
 /// The adjoint of im2col: adds col[C*KH*KW, OH*OW] back into x[C,H,W] (x must be zeroed first).
 template <class T> void col2im(const ConvGeom& g, const T* col, T* x);
+/// @p epilogue, if not null, is applied to each image's output while it is still in cache.
 template <class T>
-void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b, T* y);
+void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b, T* y,
+                           const ConvEpilogue<T>* epilogue = nullptr);
 template <class T>
 void conv2d_backward_input_im2col(const ConvGeom& g, const T* dy, const T* w, T* dx);
 template <class T>
@@ -105,10 +127,13 @@ PreparedFilters prepare_conv2d_filters(const ConvGeom& g, const float* w,
 /// Forward with @p algo (Auto = the project's choice for this shape and dtype). @p prepared,
 /// if not null, must come from prepare_conv2d_filters() on these same weight values; Auto then
 /// resolves as for prepared filters, and they are used when they were prepared for the
-/// algorithm, channels and kernel set of this call, else ignored.
+/// algorithm, channels and kernel set of this call, else ignored. @p epilogue, if not null,
+/// is applied to every output value (inside the GEMM's parallel region on the SIMD im2col
+/// path, as one more pass on the others).
 template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y,
-                    ConvAlgo algo = ConvAlgo::Auto, const PreparedFilters* prepared = nullptr);
+                    ConvAlgo algo = ConvAlgo::Auto, const PreparedFilters* prepared = nullptr,
+                    const ConvEpilogue<T>* epilogue = nullptr);
 template <class T>
 void conv2d_backward_input(const ConvGeom& g, const T* dy, const T* w, T* dx,
                            ConvAlgo algo = ConvAlgo::Auto);

@@ -101,7 +101,44 @@ ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, const ConvGeom& g, int64_
   return a;
 }
 
+// The epilogue as a pass of its own over y, for the algorithms that do not apply it as they
+// store (direct, Winograd), shared by the threads one output plane at a time.
+template <class T>
+void apply_epilogue_pass(const ConvGeom& g, const ConvEpilogue<T>& epilogue, T* y) {
+  const int64_t P = g.out_h() * g.out_w(), planes = g.N * g.OC;
+  const bool parallel = detail::max_threads() > 1 && planes > 1 && planes * P >= 32768;
+  detail::for_each_index(planes, parallel, [&](int64_t i) {
+    const int64_t n = i / g.OC, oc = i % g.OC;
+    epilogue.apply(n, g.OC, P, oc, oc + 1, 0, P, y + n * g.OC * P);
+  });
+}
+
 }  // namespace
+
+// The operations of batch_norm_eval_forward (tensor/batch_norm.cpp) and add_relu, in their
+// order and in T, each under its own test so that the compiler keeps the loops simple.
+template <class T>
+void ConvEpilogue<T>::apply(int64_t n, int64_t OC, int64_t P, int64_t oc0, int64_t oc1,
+                            int64_t p0, int64_t p1, T* y_n) const {
+  for (int64_t oc = oc0; oc < oc1; ++oc) {
+    T* row = y_n + oc * P;
+    if (mean != nullptr) {
+      const T m = mean[oc], a = scale[oc], s = shift[oc];
+      for (int64_t p = p0; p < p1; ++p) row[p] = (row[p] - m) * a + s;
+    }
+    if (residual != nullptr) {
+      const T* r = residual + (n * OC + oc) * P;
+      for (int64_t p = p0; p < p1; ++p) row[p] = row[p] + r[p];
+    }
+    if (relu)
+      for (int64_t p = p0; p < p1; ++p) {
+        const T v = row[p];
+        row[p] = (v > T(0) || v != v) ? v : T(0);  // dl::relu's rule, NaN included
+      }
+  }
+}
+template struct ConvEpilogue<float>;
+template struct ConvEpilogue<double>;
 
 const char* conv_algo_name(ConvAlgo a) {
   switch (a) {
@@ -194,22 +231,26 @@ PreparedFilters prepare_conv2d_filters(const ConvGeom& g, const float* w, ConvAl
 
 template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y, ConvAlgo algo,
-                    const PreparedFilters* prepared) {
+                    const PreparedFilters* prepared, const ConvEpilogue<T>* epilogue) {
   const ConvAlgo a = conv2d_forward_algo<T>(g, algo, prepared != nullptr);
   switch (a) {
-    case ConvAlgo::Direct: return conv2d_forward_direct(g, x, w, b, y);
+    case ConvAlgo::Direct:
+      conv2d_forward_direct(g, x, w, b, y);
+      break;
     case ConvAlgo::Winograd2x2:
     case ConvAlgo::Winograd4x4:
       if constexpr (std::is_same_v<T, float>) {
         const bool usable = prepared != nullptr && prepared->algo == a && prepared->C == g.C &&
                             prepared->OC == g.OC && !prepared->data.empty() &&
                             std::strcmp(prepared->layout, winograd_filters_layout()) == 0;
-        return conv2d_forward_winograd(g, x, w, b, y, a == ConvAlgo::Winograd4x4 ? 4 : 2,
-                                       usable ? prepared->data.data() : nullptr);
+        conv2d_forward_winograd(g, x, w, b, y, a == ConvAlgo::Winograd4x4 ? 4 : 2,
+                                usable ? prepared->data.data() : nullptr);
+        break;
       }
       [[fallthrough]];
-    default: return conv2d_forward_im2col(g, x, w, b, y);
+    default: return conv2d_forward_im2col(g, x, w, b, y, epilogue);  // applies the epilogue
   }
+  if (epilogue != nullptr) apply_epilogue_pass(g, *epilogue, y);
 }
 
 template <class T>
@@ -246,9 +287,11 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, C
 template ConvAlgo conv2d_forward_algo<float>(const ConvGeom&, ConvAlgo, bool);
 template ConvAlgo conv2d_forward_algo<double>(const ConvGeom&, ConvAlgo, bool);
 template void conv2d_forward<float>(const ConvGeom&, const float*, const float*, const float*,
-                                    float*, ConvAlgo, const PreparedFilters*);
+                                    float*, ConvAlgo, const PreparedFilters*,
+                                    const ConvEpilogue<float>*);
 template void conv2d_forward<double>(const ConvGeom&, const double*, const double*,
-                                     const double*, double*, ConvAlgo, const PreparedFilters*);
+                                     const double*, double*, ConvAlgo, const PreparedFilters*,
+                                     const ConvEpilogue<double>*);
 template void conv2d_backward_input<float>(const ConvGeom&, const float*, const float*, float*,
                                            ConvAlgo);
 template void conv2d_backward_input<double>(const ConvGeom&, const double*, const double*,

@@ -123,7 +123,8 @@ void col2im(const ConvGeom& g, const T* col, T* x) {
 // With at least as many images as threads, each thread runs whole images (im2col + one GEMM);
 // otherwise the images run in turn, each one split across the threads.
 template <class T>
-void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
+void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b, T* y,
+                           const ConvEpilogue<T>* epilogue) {
   const int64_t K = g.C * g.KH * g.KW, P = g.out_h() * g.out_w();
   const bool pointwise = is_pointwise(g);
   const bool per_thread_images = detail::max_threads() > 1 && g.N >= detail::max_threads();
@@ -132,7 +133,7 @@ void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b
     if (use_simd_conv_forward(g)) {  // no col buffer: the GEMM packs its strips from the image
       return detail::for_each_index(g.N, per_thread_images, [&](int64_t n) {
         conv2d_forward_image_simd(g, pointwise, x + n * g.C * g.H * g.W, w, b,
-                                  y + n * g.OC * P, !per_thread_images);
+                                  y + n * g.OC * P, !per_thread_images, n, epilogue);
       });
     }
   }
@@ -156,6 +157,7 @@ void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b
     // Inside the image loop's parallel region this is one single-threaded call; called from
     // the serial loop, gemm() splits the product across the threads itself.
     gemm(false, false, g.OC, P, K, T(1), w, K, cm, P, b != nullptr ? T(1) : T(0), yn, P);
+    if (epilogue != nullptr) epilogue->apply(n, g.OC, P, 0, g.OC, 0, P, yn);
   };
   detail::for_each_index(g.N, per_thread_images, image);
 }
@@ -247,7 +249,8 @@ void conv2d_backward_weight_im2col(const ConvGeom& g, const T* dy, const T* x, T
 #define DL_INSTANTIATE_IM2COL(T)                                                            \
   template void im2col<T>(const ConvGeom&, const T*, T*);                                   \
   template void col2im<T>(const ConvGeom&, const T*, T*);                                   \
-  template void conv2d_forward_im2col<T>(const ConvGeom&, const T*, const T*, const T*, T*); \
+  template void conv2d_forward_im2col<T>(const ConvGeom&, const T*, const T*, const T*, T*,   \
+                                         const ConvEpilogue<T>*);                            \
   template void conv2d_backward_input_im2col<T>(const ConvGeom&, const T*, const T*, T*);   \
   template void conv2d_backward_weight_im2col<T>(const ConvGeom&, const T*, const T*, T*);
 DL_INSTANTIATE_IM2COL(float)

@@ -36,6 +36,10 @@ struct Avx2 {
   }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
   static Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+  static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  static Vec sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
+  // v where v > 0 or NaN (not v <= 0, unordered true), else +0: dl::relu's rule.
+  static Vec relu(Vec v) { return _mm256_and_ps(v, _mm256_cmp_ps(v, zero(), _CMP_NLE_UQ)); }
   static float sum(Vec v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -52,8 +56,9 @@ struct Avx2 {
 }  // namespace
 
 void conv2d_forward_image_avx2(const ConvGeom& g, bool pointwise, const float* x,
-                               const float* w, const float* b, float* y, bool parallel) {
-  conv2d_forward_image<Avx2>(g, pointwise, x, w, b, y, parallel);
+                               const float* w, const float* b, float* y, bool parallel,
+                               int64_t n, const ConvEpilogue<float>* epilogue) {
+  conv2d_forward_image<Avx2>(g, pointwise, x, w, b, y, parallel, n, epilogue);
 }
 
 }  // namespace dl::kernels

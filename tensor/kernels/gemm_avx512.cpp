@@ -25,6 +25,12 @@ struct Avx512 {
   static void store_n(float* p, Vec v, int64_t n) { _mm512_mask_storeu_ps(p, lanes(n), v); }
   static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
   static Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+  static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+  static Vec sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
+  // v where v > 0 or NaN (not v <= 0, unordered true), else +0: dl::relu's rule.
+  static Vec relu(Vec v) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero(), _CMP_NLE_UQ), v);
+  }
   static float sum(Vec v) {
     alignas(64) float lane[16];  // (GCC 12 warns falsely inside _mm512_reduce_add_ps)
     _mm512_store_ps(lane, v);
@@ -48,8 +54,9 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 }
 
 void conv2d_forward_image_avx512(const ConvGeom& g, bool pointwise, const float* x,
-                                 const float* w, const float* b, float* y, bool parallel) {
-  conv2d_forward_image<Avx512>(g, pointwise, x, w, b, y, parallel);
+                                 const float* w, const float* b, float* y, bool parallel,
+                                 int64_t n, const ConvEpilogue<float>* epilogue) {
+  conv2d_forward_image<Avx512>(g, pointwise, x, w, b, y, parallel, n, epilogue);
 }
 
 }  // namespace dl::kernels

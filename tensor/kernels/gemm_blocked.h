@@ -25,7 +25,8 @@
 // register tile: 2*kRows accumulators + 2 B vectors + 1 broadcast fit the register file),
 // zero(), set1(x), load(p), store(p, v), load_n(p, n) / store_n(p, v, n) (the first n lanes,
 // n <= 0 none; lanes past n load as 0 and are never touched in memory), fmadd(a, b, c) = a*b+c,
-// mul, sum (of the lanes), and even(lo, hi) (lanes 0, 2, 4, ... of the concatenation lo:hi).
+// mul, add, sub, relu (dl::relu's rule: NaN passes, -0 becomes +0), sum (of the lanes), and
+// even(lo, hi) (lanes 0, 2, 4, ... of the concatenation lo:hi).
 #pragma once
 
 #include <algorithm>
@@ -36,6 +37,9 @@
 #include "tensor/kernels/conv_taps.h"
 #include "tensor/kernels/gemm_simd.h"
 #include "tensor/kernels/workspace.h"
+
+// Inlines a lambda or function whatever the compiler's size heuristics say (GCC and Clang).
+#define DL_ALWAYS_INLINE __attribute__((always_inline))
 
 namespace dl::kernels {
 namespace {
@@ -67,13 +71,48 @@ void pack_b(bool tb, const float* B, int64_t ldb, int64_t kc, int64_t nc, float*
   }
 }
 
+// ConvEpilogue (conv.h) for a block of C that a gemm_packed call finishes, applied to each
+// value in registers before it is stored: row r of the block gets
+// v = (v - mean[r])·scale[r] + shift[r] (when mean is set), then v + residual[r*ldr + column]
+// (when residual is set), then relu(v). The same float operations, in the same order, as
+// ConvEpilogue::apply and the separate BatchNorm and add_relu ops: the same bits.
+struct BlockEpilogue {
+  const float* mean = nullptr;
+  const float* scale = nullptr;
+  const float* shift = nullptr;
+  const float* residual = nullptr;
+  int64_t ldr = 0;
+  bool relu = false;
+  // The same epilogue for the sub-block from row i, column j.
+  BlockEpilogue at(int64_t i, int64_t j) const {
+    BlockEpilogue e = *this;
+    if (mean != nullptr) e.mean += i, e.scale += i, e.shift += i;
+    if (residual != nullptr) e.residual += i * ldr + j;
+    return e;
+  }
+  // v, lanes [col, col + n) of row r, as it is about to be stored. The product passes through
+  // an empty asm statement so that the compiler cannot fuse it with the add into one FMA,
+  // which rounds once where the separate BatchNorm op rounds twice.
+  template <class V>
+  DL_ALWAYS_INLINE typename V::Vec finish(typename V::Vec v, int64_t r, int64_t col,
+                                          int64_t n) const {
+    if (mean != nullptr) {
+      typename V::Vec p = V::mul(V::sub(v, V::set1(mean[r])), V::set1(scale[r]));
+      asm("" : "+v"(p));
+      v = V::add(p, V::set1(shift[r]));
+    }
+    if (residual != nullptr) v = V::add(v, V::load_n(residual + r * ldr + col, n));
+    return relu ? V::relu(v) : v;
+  }
+};
+
 // C[R][w] = alpha * op(A)·b + beta * C over kc steps, b a packed strip (kc x NR), w <= NR the
 // columns that exist (NV = 1 when w <= one vector); op(A)[r][k] is A[r*lda + k], or A[k*lda +
-// r] when TransA. beta = 0 never reads C. Named accumulators: GCC keeps arrays of vectors in
-// memory (see the Winograd micro-kernel).
+// r] when TransA. beta = 0 never reads C. Then @p ep (may be null; moved to this tile). Named
+// accumulators: GCC keeps arrays of vectors in memory (see the Winograd micro-kernel).
 template <class V, int R, int NV, bool TransA>
 void micro(int64_t kc, const float* A, int64_t lda, const float* b, float* C, int64_t ldc,
-           float alpha, float beta, int64_t w) {
+           float alpha, float beta, int64_t w, const BlockEpilogue* ep) {
   static_assert(R >= 1 && R <= V::kRows && R <= 12 && (NV == 1 || NV == 2),
                 "up to 12 rows (the ISA's tile height), 1 or 2 vectors");
   using Vec = typename V::Vec;
@@ -96,29 +135,47 @@ void micro(int64_t kc, const float* A, int64_t lda, const float* b, float* C, in
   }
 #undef DL_ROW
   const Vec va = V::set1(alpha), vb = V::set1(beta);
-  auto update = [&](float* c, int64_t n, Vec acc) {
-    const Vec old = beta == 0.0f ? z : V::mul(vb, V::load_n(c, n));
-    V::store_n(c, V::fmadd(va, acc, old), n);
+  // Value (r, col .. col + n) of the tile: alpha * acc + beta * C. (GCC does not inline these
+  // 24-call lambdas by itself in a kernel this size: an out-of-line store cost 8% of ResNet-50's
+  // batch-1 cycles.)
+  const auto result = [&](int64_t r, int64_t col, int64_t n, Vec acc) DL_ALWAYS_INLINE {
+    const Vec old = beta == 0.0f ? z : V::mul(vb, V::load_n(C + r * ldc + col, n));
+    return V::fmadd(va, acc, old);
   };
-#define DL_STORE(i)                                               \
-  if constexpr (R > i) {                                          \
-    update(C + i * ldc, w, c##i##_0);                             \
-    if constexpr (NV == 2) update(C + i * ldc + L, w - L, c##i##_1); \
+#define DL_STORE(i)                                          \
+  if constexpr (R > i) {                                     \
+    update(i, 0, w, c##i##_0);                               \
+    if constexpr (NV == 2) update(i, L, w - L, c##i##_1);    \
   }
-  DL_STORE(0) DL_STORE(1) DL_STORE(2) DL_STORE(3) DL_STORE(4) DL_STORE(5)
+#define DL_STORE_ALL                                                     \
+  DL_STORE(0) DL_STORE(1) DL_STORE(2) DL_STORE(3) DL_STORE(4) DL_STORE(5) \
   DL_STORE(6) DL_STORE(7) DL_STORE(8) DL_STORE(9) DL_STORE(10) DL_STORE(11)
+  // Two copies of the stores: the common one tests nothing per value.
+  if (ep == nullptr) {
+    const auto update = [&](int64_t r, int64_t col, int64_t n, Vec acc) DL_ALWAYS_INLINE {
+      V::store_n(C + r * ldc + col, result(r, col, n, acc), n);
+    };
+    DL_STORE_ALL
+  } else {
+    const auto update = [&](int64_t r, int64_t col, int64_t n, Vec acc) DL_ALWAYS_INLINE {
+      V::store_n(C + r * ldc + col, ep->finish<V>(result(r, col, n, acc), r, col, n), n);
+    };
+    DL_STORE_ALL
+  }
+#undef DL_STORE_ALL
 #undef DL_STORE
 }
 
 // micro<V, rows, ...> for a run-time row count 1 <= rows <= R.
 template <class V, int NV, bool TransA, int R = V::kRows>
 void micro_rows(int64_t rows, int64_t kc, const float* A, int64_t lda, const float* b,
-                float* C, int64_t ldc, float alpha, float beta, int64_t w) {
+                float* C, int64_t ldc, float alpha, float beta, int64_t w,
+                const BlockEpilogue* ep) {
   if constexpr (R > 1) {
     if (rows < R) return micro_rows<V, NV, TransA, R - 1>(rows, kc, A, lda, b, C, ldc, alpha,
-                                                          beta, w);
+                                                          beta, w, ep);
   }
-  micro<V, R, NV, TransA>(kc, A, lda, b, C, ldc, alpha, beta, w);
+  micro<V, R, NV, TransA>(kc, A, lda, b, C, ldc, alpha, beta, w, ep);
 }
 
 // op(A)[M x kc] times one packed B slice (kc x nc; strip s at bp + s * strip_stride) into C.
@@ -127,7 +184,8 @@ void micro_rows(int64_t rows, int64_t kc, const float* A, int64_t lda, const flo
 // otherwise blocks of MC rows of A stay in L2 while each strip (in L1) meets all their panels.
 template <class V, bool TransA>
 void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const float* bp,
-           int64_t strip_stride, float* C, int64_t ldc, float alpha, float beta) {
+           int64_t strip_stride, float* C, int64_t ldc, float alpha, float beta,
+           const BlockEpilogue* ep) {
   constexpr int64_t L = V::kLanes, NR = 2 * L, MR = V::kRows, kNarrow = 512;
   const int64_t mc = nc <= kNarrow ? MR : MC;
   for (int64_t i0 = 0; i0 < M; i0 += mc) {
@@ -139,10 +197,12 @@ void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const
         const int64_t rows = std::min(MR, i1 - i);
         const float* Ai = TransA ? A + i : A + i * lda;
         float* c = C + i * ldc + j;
+        const BlockEpilogue tile = ep != nullptr ? ep->at(i, j) : BlockEpilogue();
+        const BlockEpilogue* te = ep != nullptr ? &tile : nullptr;
         if (w > L) {
-          micro_rows<V, 2, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w);
+          micro_rows<V, 2, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w, te);
         } else {
-          micro_rows<V, 1, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w);
+          micro_rows<V, 1, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w, te);
         }
       }
     }
@@ -150,13 +210,15 @@ void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const
 }
 
 /// C[M][nc] = alpha * op(A)[M][kc] · Bp + beta * C, Bp being ceil(nc / NR) packed strips of kc
-/// rows (strip s at bp + s * strip_stride, columns past nc zero), kc <= KC.
+/// rows (strip s at bp + s * strip_stride, columns past nc zero), kc <= KC; then @p ep (may be
+/// null) on every value of C stored.
 template <class V>
 void gemm_packed(bool trans_a, int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda,
                  const float* bp, int64_t strip_stride, float* C, int64_t ldc, float alpha,
-                 float beta) {
-  if (trans_a) return slice<V, true>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta);
-  slice<V, false>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta);
+                 float beta, const BlockEpilogue* ep = nullptr) {
+  if (trans_a)
+    return slice<V, true>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta, ep);
+  slice<V, false>(M, nc, kc, A, lda, bp, strip_stride, C, ldc, alpha, beta, ep);
 }
 
 // Few rows of C against a transposed B, as in a Linear layer at batch 1 (y = x·Wᵀ): every C
@@ -289,11 +351,12 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
   }
 }
 
-/// Forward convolution of one image x[C,H,W] into y[OC,OH,OW] (+ bias b, may be null): see
-/// conv2d_forward_image_simd in gemm_simd.h.
+/// Forward convolution of image n, x[C,H,W] into y[OC,OH,OW] (+ bias b, may be null, then
+/// the epilogue, may be null): see conv2d_forward_image_simd in gemm_simd.h.
 template <class V>
 void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, const float* w,
-                          const float* b, float* y, bool parallel) {
+                          const float* b, float* y, bool parallel, int64_t n,
+                          const ConvEpilogue<float>* epilogue) {
   constexpr int64_t L = V::kLanes, NR = 2 * L, MR = V::kRows;  // MR: the unit of a row split
   const int64_t K = g.C * g.KH * g.KW, P = g.out_h() * g.out_w(), OC = g.OC;
   const int64_t strips = (P + NR - 1) / NR, strip_size = K * NR;
@@ -359,11 +422,26 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
           float* row = yt + (oc - r0) * P;
           std::fill(row, row + nc, b[oc]);
         }
+      // The epilogue goes with the last slice of K, on values still in registers.
+      BlockEpilogue ep;
+      if (epilogue != nullptr) {
+        if (epilogue->mean != nullptr) {
+          ep.mean = epilogue->mean + r0;
+          ep.scale = epilogue->scale + r0;
+          ep.shift = epilogue->shift + r0;
+        }
+        if (epilogue->residual != nullptr)
+          ep.residual = epilogue->residual + (n * OC + r0) * P + j0;
+        ep.ldr = P;
+        ep.relu = epilogue->relu;
+      }
       for (int64_t k0 = 0; k0 < K; k0 += KC) {
         const int64_t kc = std::min(KC, K - k0);
         const float beta = (k0 == 0 && b == nullptr) ? 0.0f : 1.0f;
+        const bool last = k0 + KC >= K;
         gemm_packed<V>(false, r1 - r0, nc, kc, w + r0 * K + k0, K,
-                       bp + s0 * strip_size + k0 * NR, strip_size, yt, P, 1.0f, beta);
+                       bp + s0 * strip_size + k0 * NR, strip_size, yt, P, 1.0f, beta,
+                       last && epilogue != nullptr ? &ep : nullptr);
       }
     }
   }

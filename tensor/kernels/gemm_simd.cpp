@@ -12,12 +12,14 @@ bool use_simd_conv_forward(const ConvGeom& g) {
 }
 
 void conv2d_forward_image_simd(const ConvGeom& g, bool pointwise, const float* x,
-                               const float* w, const float* b, float* y, bool parallel) {
+                               const float* w, const float* b, float* y, bool parallel,
+                               int64_t n, const ConvEpilogue<float>* epilogue) {
 #ifdef DL_WITH_AVX512
-  if (use_avx512()) return conv2d_forward_image_avx512(g, pointwise, x, w, b, y, parallel);
+  if (use_avx512())
+    return conv2d_forward_image_avx512(g, pointwise, x, w, b, y, parallel, n, epilogue);
 #endif
 #ifdef DL_WITH_AVX2
-  conv2d_forward_image_avx2(g, pointwise, x, w, b, y, parallel);
+  conv2d_forward_image_avx2(g, pointwise, x, w, b, y, parallel, n, epilogue);
 #endif
 }
 

@@ -25,18 +25,22 @@ constexpr int64_t kSimdSliceDepth = 256;
 /// 1024->256 1x1 at 14x14 1.00 / 0.82.
 bool use_simd_conv_forward(const ConvGeom& g);
 
-/// Forward convolution of one image x[C,H,W] into y[OC,OH,OW] (+ bias b, may be null) as
+/// Forward convolution of image @p n: x[C,H,W] into y[OC,OH,OW] (+ bias b, may be null) as
 /// im2col + GEMM with the im2col strips packed straight from x, never unfolded into a col
 /// buffer. @p pointwise: 1x1, stride 1, no padding. With @p parallel the OpenMP threads share
-/// the image; without, the calling thread does it all (one image per thread). Only call when
-/// use_simd_conv_forward(); runs the AVX-512 build where use_avx512(), else the AVX2 one.
+/// the image; without, the calling thread does it all (one image per thread). Each thread
+/// applies @p epilogue (may be null) to its share of y as soon as its GEMM has finished it.
+/// Only call when use_simd_conv_forward(); runs the AVX-512 build where use_avx512(), else
+/// the AVX2 one.
 void conv2d_forward_image_simd(const ConvGeom& g, bool pointwise, const float* x,
-                               const float* w, const float* b, float* y, bool parallel);
+                               const float* w, const float* b, float* y, bool parallel,
+                               int64_t n = 0, const ConvEpilogue<float>* epilogue = nullptr);
 
 // The per-ISA instantiations of gemm_blocked.h.
 #ifdef DL_WITH_AVX2
 void conv2d_forward_image_avx2(const ConvGeom& g, bool pointwise, const float* x,
-                               const float* w, const float* b, float* y, bool parallel);
+                               const float* w, const float* b, float* y, bool parallel,
+                               int64_t n, const ConvEpilogue<float>* epilogue);
 #endif
 #ifdef DL_WITH_AVX512
 /// Same contract as gemm() for float (row-major, op = transpose when set, beta = 0 ignores C),
@@ -48,7 +52,8 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc);
 void conv2d_forward_image_avx512(const ConvGeom& g, bool pointwise, const float* x,
-                                 const float* w, const float* b, float* y, bool parallel);
+                                 const float* w, const float* b, float* y, bool parallel,
+                                 int64_t n, const ConvEpilogue<float>* epilogue);
 #endif
 
 namespace detail {
