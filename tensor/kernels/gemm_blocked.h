@@ -182,27 +182,47 @@ void micro_rows(int64_t rows, int64_t kc, const float* A, int64_t lda, const flo
 // With a narrow slice (at most kNarrow columns, e.g. the 7x7 layers at batch 1) the whole
 // slice stays in L2 and each row panel of A is read once, against every strip in turn;
 // otherwise blocks of MC rows of A stay in L2 while each strip (in L1) meets all their panels.
+// Against 4 strips or more, the rows of A (not transposed) are first copied one after another
+// with a stride of kc + one vector: read in place, a convolution's weights have rows 1024 or
+// 2048 floats apart, which all fall in the same sets of the L1 cache and evict each other
+// between strips (batch 1, 1 thread, 1024->256 1x1 at 14x14: 0.83 -> 0.62 ms; 2 threads,
+// ResNet-50: 3% less time). With fewer strips the copy is not repaid.
 template <class V, bool TransA>
 void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const float* bp,
            int64_t strip_stride, float* C, int64_t ldc, float alpha, float beta,
            const BlockEpilogue* ep) {
   constexpr int64_t L = V::kLanes, NR = 2 * L, MR = V::kRows, kNarrow = 512;
   const int64_t mc = nc <= kNarrow ? MR : MC;
+  const int64_t ldp = kc + L;
+  const bool copy_a = !TransA && nc > 3 * NR;
+  float* ap = copy_a ? detail::simd_scratch(detail::kSimdScratchA, size_t(MC * ldp)) : nullptr;
   for (int64_t i0 = 0; i0 < M; i0 += mc) {
     const int64_t i1 = std::min(M, i0 + mc);
+    const float* Ab = A;
+    int64_t lda_b = lda;
+    if (copy_a) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const float* src = A + i * lda;
+        float* dst = ap + (i - i0) * ldp;
+        for (int64_t k = 0; k < kc; k += L)
+          V::store_n(dst + k, V::load_n(src + k, kc - k), kc - k);
+      }
+      Ab = ap - i0 * ldp;
+      lda_b = ldp;
+    }
     for (int64_t j = 0; j < nc; j += NR) {
       const int64_t w = std::min(NR, nc - j);
       const float* strip = bp + (j / NR) * strip_stride;
       for (int64_t i = i0; i < i1; i += MR) {
         const int64_t rows = std::min(MR, i1 - i);
-        const float* Ai = TransA ? A + i : A + i * lda;
+        const float* Ai = TransA ? A + i : Ab + i * lda_b;
         float* c = C + i * ldc + j;
         const BlockEpilogue tile = ep != nullptr ? ep->at(i, j) : BlockEpilogue();
         const BlockEpilogue* te = ep != nullptr ? &tile : nullptr;
         if (w > L) {
-          micro_rows<V, 2, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w, te);
+          micro_rows<V, 2, TransA>(rows, kc, Ai, lda_b, strip, c, ldc, alpha, beta, w, te);
         } else {
-          micro_rows<V, 1, TransA>(rows, kc, Ai, lda, strip, c, ldc, alpha, beta, w, te);
+          micro_rows<V, 1, TransA>(rows, kc, Ai, lda_b, strip, c, ldc, alpha, beta, w, te);
         }
       }
     }

@@ -25,7 +25,11 @@ void conv2d_forward_image_simd(const ConvGeom& g, bool pointwise, const float* x
 
 namespace detail {
 float* simd_scratch(SimdScratch slot, size_t n) {
-  return slot == kSimdScratchB ? thread_scratch<float, 7>(n) : thread_scratch<float, 9>(n);
+  switch (slot) {
+    case kSimdScratchA: return thread_scratch<float, 6>(n);
+    case kSimdScratchB: return thread_scratch<float, 7>(n);
+    default: return thread_scratch<float, 9>(n);
+  }
 }
 }  // namespace detail
 

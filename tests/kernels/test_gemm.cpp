@@ -64,13 +64,15 @@ TEST(Gemm, FloatAllTransposesPaddedStrides) {
 
 // The AVX-512 kernel works on 12-row panels, 32-column strips, 256-deep slices of K, 144-row
 // blocks of A and 2048-column slices of B, reads narrow products (<= 512 columns) in another
-// order, and takes up to 4 rows against a transposed B as dot products (a Linear layer at
-// batch 1): sizes one either side of each edge, on every path.
+// order, copies the rows of A it multiplies by 4 strips or more, and takes up to 4 rows against
+// a transposed B as dot products (a Linear layer at batch 1): sizes one either side of each
+// edge, on every path.
 TEST(Gemm, FloatBlockingEdges) {
   struct Case { int64_t M, N, K; };
   const Case cases[] = {{13, 33, 257}, {12, 32, 256}, {11, 31, 255}, {145, 17, 40},
                         {1, 16, 513},  {7, 15, 1},    {25, 513, 30}, {3, 2049, 20},
-                        {4, 40, 600},  {5, 40, 600}};
+                        {4, 40, 600},  {5, 40, 600},  {145, 130, 257}, {13, 96, 20},
+                        {13, 97, 20}};
   for (testing::Simd simd : testing::available_simd()) {
     testing::SimdScope scope(simd);
     SCOPED_TRACE("simd " + testing::simd_name(simd));
