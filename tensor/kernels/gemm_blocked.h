@@ -30,6 +30,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <cstdint>
 #include <vector>
 
@@ -117,6 +119,12 @@ void micro(int64_t kc, const float* A, int64_t lda, const float* b, float* C, in
                 "up to 12 rows (the ISA's tile height), 1 or 2 vectors");
   using Vec = typename V::Vec;
   constexpr int64_t L = V::kLanes, NR = 2 * L;
+  // The residual the epilogue will add comes from memory: ask for its lines now, so that they
+  // arrive while the tile is being multiplied instead of stalling the stores.
+  if (ep != nullptr && ep->residual != nullptr)
+    for (int r = 0; r < R; ++r)
+      for (int64_t col = 0; col < w; col += 64 / int64_t(sizeof(float)))
+        __builtin_prefetch(ep->residual + r * ep->ldr + col);
   const Vec z = V::zero();
   Vec c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z, c3_0 = z, c3_1 = z;
   Vec c4_0 = z, c4_1 = z, c5_0 = z, c5_1 = z, c6_0 = z, c6_1 = z, c7_0 = z, c7_1 = z;
@@ -320,14 +328,16 @@ void copy_piece(const float* src, int64_t n, int64_t s, float* row) {
 }
 
 // Strip of output pixels [p0, p0 + w): K rows of NR floats, row (c, kh, kw) holding the input
-// value each pixel's tap multiplies (0 in the padding and past w).
+// value each pixel's tap multiplies (0 in the padding and past w). Only the rows of channels
+// [c0, c1) are written.
 template <class V>
 void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, int64_t w,
-                float* strip) {
+                float* strip, int64_t c0, int64_t c1) {
   constexpr int64_t L = V::kLanes, NR = 2 * L;
   const int64_t HW = g.H * g.W, OW = g.out_w(), taps = g.KH * g.KW;
+  strip += c0 * taps * NR;
   if (pointwise) {  // row c is x[c][p0 .. p0 + w), zero-filled past w
-    for (int64_t c = 0; c < g.C; ++c, strip += NR) {
+    for (int64_t c = c0; c < c1; ++c, strip += NR) {
       const float* src = x + c * HW + p0;
       V::store(strip, V::load_n(src, w));
       V::store(strip + L, V::load_n(src + L, w - L));
@@ -358,7 +368,7 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
       }
       t.end = int64_t(pieces.size());
     }
-  for (int64_t c = 0; c < g.C; ++c) {
+  for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * HW;
     for (int64_t t = 0; t < taps; ++t, strip += NR) {
       V::store(strip, V::zero());
@@ -373,95 +383,161 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
 
 /// Forward convolution of image n, x[C,H,W] into y[OC,OH,OW] (+ bias b, may be null, then
 /// the epilogue, may be null): see conv2d_forward_image_simd in gemm_simd.h.
+///
+/// The threads share the image one of three ways, whichever costs the busiest thread least:
+/// - rows: thread t computes whole MR-row panels of y over all pixels. The strips are packed
+///   by all threads together (one barrier), and every thread reads all of them.
+/// - strips: thread t computes all rows over its strips of pixels, packs those strips itself
+///   and reads all of w.
+/// - depth: thread t multiplies its input channels' part of w and of the image (which it
+///   packs itself) for all of y, into y for thread 0 and into a scratch buffer for the
+///   others; after one barrier the threads add the partial sums up, row blocks each. Each
+///   thread reads half of w and half of the image; at batch 1 this is what the deep layers
+///   want: 256->256 3x3 at 14x14 has 2.4 MB of weights and 2 MB of packed image, and split
+///   by rows each thread also read the half of the strips the other core had packed.
+/// The cost counts, per thread, multiply-adds (partial strips rounded up to whole vectors)
+/// and kReadCost for each float of w, of the packed image and of a partial sum it reads or
+/// writes. A float from memory takes about as long as 16 multiply-adds (Zen 3: 12.8 GB/s and
+/// 45 GMAC/s per core). At batch 1 this splits 64 output channels at 56x56 by strips (by rows
+/// they would be 36 + 30 with AVX2), and 512 channels at 7x7 (49 pixels, 9.4 MB of weights)
+/// not by strips, where counting strips alone had both threads stream all the weights for 32
+/// and 17 columns. The result depends on the thread count (the depth split adds partial sums
+/// in another order), never on timing.
 template <class V>
 void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, const float* w,
                           const float* b, float* y, bool parallel, int64_t n,
                           const ConvEpilogue<float>* epilogue) {
   constexpr int64_t L = V::kLanes, NR = 2 * L, MR = V::kRows;  // MR: the unit of a row split
-  const int64_t K = g.C * g.KH * g.KW, P = g.out_h() * g.out_w(), OC = g.OC;
+  const int64_t taps = g.KH * g.KW, K = g.C * taps, P = g.out_h() * g.out_w(), OC = g.OC;
   const int64_t strips = (P + NR - 1) / NR, strip_size = K * NR;
   // The packed image, shared by the team: the calling thread's scratch, taken before the region.
   float* bp = detail::simd_scratch(detail::kSimdScratchImage, size_t(strips * strip_size));
   const int nt = parallel ? detail::max_threads() : 1;
-  // Thread t's share of y: rows [r0, r1) of whole MR-row panels (all strips), or strips
-  // [s0, s1) (all rows).
+  // Thread t of a team of m: rows [r0, r1) of whole MR-row panels, strips [s0, s1), or input
+  // channels [c0, c1).
   const int64_t panels = (OC + MR - 1) / MR;
-  auto rows_of = [&](int t, int64_t& r0, int64_t& r1) {
-    r0 = std::min(OC, t * panels / nt * MR);
-    r1 = std::min(OC, (t + 1) * panels / nt * MR);
+  auto rows_of = [&](int t, int m, int64_t& r0, int64_t& r1) {
+    r0 = std::min(OC, t * panels / m * MR);
+    r1 = std::min(OC, (t + 1) * panels / m * MR);
   };
-  auto strips_of = [&](int t, int64_t& s0, int64_t& s1) {
-    s0 = t * strips / nt;
-    s1 = (t + 1) * strips / nt;
+  auto strips_of = [&](int t, int m, int64_t& s0, int64_t& s1) {
+    s0 = t * strips / m;
+    s1 = (t + 1) * strips / m;
   };
-  // Split the way that costs the busiest thread less, counting per unit of K its multiply-adds
-  // (a partial strip rounded up to whole vectors) and kReadCost for each float of w and of the
-  // packed image it reads: split by strips, every thread reads all of w. A float from memory
-  // takes about as long as 16 multiply-adds (Zen 3: 12.8 GB/s and 45 GMAC/s per core). At
-  // batch 1 this splits 64 output channels at 56x56 by strips (by rows they would be 36 + 30
-  // with AVX2), and 512 channels at 7x7 (49 pixels, 9.4 MB of weights) by rows, where counting
-  // strips alone had both threads stream all the weights for 32 and 17 columns.
+  auto channels_of = [&](int t, int m, int64_t& c0, int64_t& c1) {
+    c0 = t * g.C / m;
+    c1 = (t + 1) * g.C / m;
+  };
   constexpr int64_t kReadCost = 16;
   const int64_t p_pad = (P + L - 1) / L * L;
-  int64_t most_rows = 0, most_cols = 0;
+  int64_t most_rows = 0, most_cols = 0, most_depth = 0;
   for (int t = 0; t < nt; ++t) {
-    int64_t r0, r1, s0, s1;
-    rows_of(t, r0, r1);
-    strips_of(t, s0, s1);
+    int64_t r0, r1, s0, s1, c0, c1;
+    rows_of(t, nt, r0, r1);
+    strips_of(t, nt, s0, s1);
+    channels_of(t, nt, c0, c1);
     most_rows = std::max(most_rows, r1 - r0);
     const int64_t cols = std::max<int64_t>(0, std::min(P, s1 * NR) - s0 * NR);
     most_cols = std::max(most_cols, (cols + L - 1) / L * L);
+    most_depth = std::max(most_depth, (c1 - c0) * taps);
   }
-  const bool by_rows = most_rows * p_pad + kReadCost * (most_rows + P) <=
-                       OC * most_cols + kReadCost * (OC + most_cols);
+  enum class Split { Rows, Strips, Depth };
+  const int64_t rows_cost = K * (most_rows * p_pad + kReadCost * (most_rows + P));
+  const int64_t strips_cost = K * (OC * most_cols + kReadCost * (OC + most_cols));
+  const int64_t depth_cost =
+      most_depth * (OC * p_pad + kReadCost * (OC + P)) + kReadCost * 2 * OC * P;
+  Split split = rows_cost <= strips_cost ? Split::Rows : Split::Strips;
+  if (nt > 1 && g.C >= nt && depth_cost < std::min(rows_cost, strips_cost)) split = Split::Depth;
+  // DL_CONV_SPLIT=rows | strips | depth overrides the choice (tests, learners, benchmarks).
+  if (const char* e = std::getenv("DL_CONV_SPLIT")) {
+    if (std::strcmp(e, "rows") == 0) split = Split::Rows;
+    if (std::strcmp(e, "strips") == 0) split = Split::Strips;
+    if (std::strcmp(e, "depth") == 0 && nt > 1 && g.C >= nt) split = Split::Depth;
+  }
+
+  // The epilogue for the block of y from row r0, column j0, applied with the last slice of K.
+  auto block_epilogue = [&](int64_t r0, int64_t j0) {
+    BlockEpilogue ep;
+    if (epilogue == nullptr) return ep;
+    if (epilogue->mean != nullptr) {
+      ep.mean = epilogue->mean + r0;
+      ep.scale = epilogue->scale + r0;
+      ep.shift = epilogue->shift + r0;
+    }
+    if (epilogue->residual != nullptr)
+      ep.residual = epilogue->residual + (n * OC + r0) * P + j0;
+    ep.ldr = P;
+    ep.relu = epilogue->relu;
+    return ep;
+  };
+  // y[r0:r1, j0:j0+nc] (+)= w[r0:r1, k_lo:k_hi] · packed image, into @p out (row stride P)
+  // starting from the bias (when given), the epilogue @p ep (may be null) with the last slice.
+  auto multiply = [&](int64_t r0, int64_t r1, int64_t s0, int64_t nc, int64_t k_lo,
+                      int64_t k_hi, const float* bias, float* out, const BlockEpilogue* ep) {
+    if (bias != nullptr)
+      for (int64_t oc = r0; oc < r1; ++oc) {
+        float* row = out + (oc - r0) * P;
+        std::fill(row, row + nc, bias[oc]);
+      }
+    for (int64_t k0 = k_lo; k0 < k_hi; k0 += KC) {
+      const int64_t kc = std::min(KC, k_hi - k0);
+      const float beta = (k0 == k_lo && bias == nullptr) ? 0.0f : 1.0f;
+      gemm_packed<V>(false, r1 - r0, nc, kc, w + r0 * K + k0, K, bp + s0 * strip_size + k0 * NR,
+                     strip_size, out, P, 1.0f, beta, k0 + KC >= k_hi ? ep : nullptr);
+    }
+  };
+  std::vector<float*> partial(size_t(nt), nullptr);  // the depth split's sums of threads 1..
 #ifdef DL_WITH_OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
   {
+    const int t = detail::thread_id(), m = detail::team_size();
+    if (split == Split::Depth) {
+      int64_t c0, c1, r0, r1;
+      channels_of(t, m, c0, c1);
+      for (int64_t s = 0; s < strips; ++s)
+        pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), bp + s * strip_size,
+                      c0, c1);
+      float* out = y;
+      if (t > 0)
+        out = partial[size_t(t)] = detail::simd_scratch(detail::kSimdScratchSum, size_t(OC * P));
+      multiply(0, OC, 0, P, c0 * taps, c1 * taps, t == 0 ? b : nullptr, out, nullptr);
 #ifdef DL_WITH_OPENMP
-#pragma omp for schedule(static)
+#pragma omp barrier
 #endif
-    for (int64_t s = 0; s < strips; ++s)
-      pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), bp + s * strip_size);
-    // (the loop's implicit barrier: every strip is packed before any is read)
-#ifdef DL_WITH_OPENMP
-#pragma omp for schedule(static)
-#endif
-    for (int t = 0; t < nt; ++t) {
+      rows_of(t, m, r0, r1);
+      const BlockEpilogue ep = block_epilogue(0, 0);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t p = 0; p < P; p += L) {
+          typename V::Vec v = V::load_n(y + r * P + p, P - p);
+          for (int u = 1; u < m; ++u)
+            v = V::add(v, V::load_n(partial[size_t(u)] + r * P + p, P - p));
+          if (epilogue != nullptr) v = ep.finish<V>(v, r, p, P - p);
+          V::store_n(y + r * P + p, v, P - p);
+        }
+    } else {
       int64_t r0 = 0, r1 = OC, s0 = 0, s1 = strips;
-      if (by_rows) {
-        rows_of(t, r0, r1);
-      } else {
-        strips_of(t, s0, s1);
+      if (split == Split::Rows) {
+        // All threads pack the strips together, then each multiplies its rows by all of them.
+        int64_t q0, q1;
+        strips_of(t, m, q0, q1);
+        for (int64_t s = q0; s < q1; ++s)
+          pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), bp + s * strip_size,
+                        0, g.C);
+#ifdef DL_WITH_OPENMP
+#pragma omp barrier
+#endif
+        rows_of(t, m, r0, r1);
+      } else {  // each thread packs the strips it multiplies: no barrier
+        strips_of(t, m, s0, s1);
+        for (int64_t s = s0; s < s1; ++s)
+          pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), bp + s * strip_size,
+                        0, g.C);
       }
       const int64_t j0 = s0 * NR, nc = std::min(P, s1 * NR) - j0;
-      if (r1 <= r0 || nc <= 0) continue;
-      float* yt = y + r0 * P + j0;
-      if (b != nullptr)
-        for (int64_t oc = r0; oc < r1; ++oc) {
-          float* row = yt + (oc - r0) * P;
-          std::fill(row, row + nc, b[oc]);
-        }
-      // The epilogue goes with the last slice of K, on values still in registers.
-      BlockEpilogue ep;
-      if (epilogue != nullptr) {
-        if (epilogue->mean != nullptr) {
-          ep.mean = epilogue->mean + r0;
-          ep.scale = epilogue->scale + r0;
-          ep.shift = epilogue->shift + r0;
-        }
-        if (epilogue->residual != nullptr)
-          ep.residual = epilogue->residual + (n * OC + r0) * P + j0;
-        ep.ldr = P;
-        ep.relu = epilogue->relu;
-      }
-      for (int64_t k0 = 0; k0 < K; k0 += KC) {
-        const int64_t kc = std::min(KC, K - k0);
-        const float beta = (k0 == 0 && b == nullptr) ? 0.0f : 1.0f;
-        const bool last = k0 + KC >= K;
-        gemm_packed<V>(false, r1 - r0, nc, kc, w + r0 * K + k0, K,
-                       bp + s0 * strip_size + k0 * NR, strip_size, yt, P, 1.0f, beta,
-                       last && epilogue != nullptr ? &ep : nullptr);
+      if (r1 > r0 && nc > 0) {
+        const BlockEpilogue ep = block_epilogue(r0, j0);
+        multiply(r0, r1, s0, nc, 0, K, b, y + r0 * P + j0, epilogue != nullptr ? &ep : nullptr);
       }
     }
   }

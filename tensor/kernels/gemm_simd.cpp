@@ -28,7 +28,8 @@ float* simd_scratch(SimdScratch slot, size_t n) {
   switch (slot) {
     case kSimdScratchA: return thread_scratch<float, 6>(n);
     case kSimdScratchB: return thread_scratch<float, 7>(n);
-    default: return thread_scratch<float, 9>(n);
+    case kSimdScratchImage: return thread_scratch<float, 9>(n);
+    default: return thread_scratch<float, 10>(n);
   }
 }
 }  // namespace detail

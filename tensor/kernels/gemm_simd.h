@@ -57,11 +57,11 @@ void conv2d_forward_image_avx512(const ConvGeom& g, bool pointwise, const float*
 #endif
 
 namespace detail {
-/// The packing buffers of the SIMD GEMM (rows of A, strips of B, the packed image): per
-/// thread and slot, at least @p n floats, reused.
+/// The buffers of the SIMD GEMM (rows of A, strips of B, the packed image, a partial sum):
+/// per thread and slot, at least @p n floats, reused.
 /// Defined in gemm_simd.cpp, built without ISA flags, so that no std::vector code is compiled
 /// (and possibly merged by the linker) inside the AVX2 or AVX-512 translation units.
-enum SimdScratch { kSimdScratchA, kSimdScratchB, kSimdScratchImage };
+enum SimdScratch { kSimdScratchA, kSimdScratchB, kSimdScratchImage, kSimdScratchSum };
 float* simd_scratch(SimdScratch slot, size_t n);
 }  // namespace detail
 

@@ -57,6 +57,15 @@ void for_each_index(int64_t n, bool parallel, const Fn& fn) {
   }
 }
 
+/// Threads in the calling thread's team (1 without OpenMP or outside a parallel region).
+inline int team_size() {
+#ifdef DL_WITH_OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 /// Index of the calling thread in its team (0 without OpenMP).
 inline int thread_id() {
 #ifdef DL_WITH_OPENMP

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <ostream>
 #include <string>
@@ -421,8 +422,9 @@ TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
 // The im2col forward that packs GEMM strips straight from the image (gemm_blocked.h), called
 // directly: conv2d_forward() takes it on AVX2 only for layers of 512+ output pixels, whose
 // ResNet sizes are whole strips, so the partial strips, pieces split across output rows,
-// stride-2 gathers, padding, dilation, C = 1 and the row/strip splits are checked here, each
-// with and without bias, sharing the image between threads and not.
+// stride-2 gathers, padding, dilation, C = 1 and the row/strip/depth splits are checked here,
+// each with and without bias, sharing the image between threads and not, and with each split
+// forced (DL_CONV_SPLIT).
 TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
   const Shape shapes[] = {
       sq("tail_5x5", 1, 3, 5, 7, 3, 1, 1),       // 25 pixels: one partial strip
@@ -447,18 +449,23 @@ TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
       auto b = random_vec<float>(size_t(g.OC), 63);
       auto xd = convert<float, double>(x), wd = convert<float, double>(w);
       auto bd = convert<float, double>(b);
-      for (bool bias : {false, true})
-        for (bool parallel : {false, true}) {
-          std::vector<double> ref(static_cast<size_t>(Y));
-          conv2d_forward_direct<double>(g, xd.data(), wd.data(), bias ? bd.data() : nullptr,
-                                        ref.data());
-          std::vector<float> y(static_cast<size_t>(Y), -7.0f);
-          conv2d_forward_image_simd(g, pointwise, x.data(), w.data(), bias ? b.data() : nullptr,
-                                    y.data(), parallel);
-          EXPECT_LT(rel_l2(y, ref), kIm2colF32.l2)
-              << s.name << " " << simd_name(simd) << " bias " << bias << " parallel " << parallel;
-          EXPECT_LT(max_rel(y, ref), kIm2colF32.max) << s.name << " " << simd_name(simd);
-        }
+      for (const char* split : {"", "rows", "strips", "depth"})
+        for (bool bias : {false, true})
+          for (bool parallel : {false, true}) {
+            std::vector<double> ref(static_cast<size_t>(Y));
+            conv2d_forward_direct<double>(g, xd.data(), wd.data(), bias ? bd.data() : nullptr,
+                                          ref.data());
+            std::vector<float> y(static_cast<size_t>(Y), -7.0f);
+            if (*split) setenv("DL_CONV_SPLIT", split, 1);
+            conv2d_forward_image_simd(g, pointwise, x.data(), w.data(),
+                                      bias ? b.data() : nullptr, y.data(), parallel);
+            unsetenv("DL_CONV_SPLIT");
+            EXPECT_LT(rel_l2(y, ref), kIm2colF32.l2) << s.name << " " << simd_name(simd)
+                                                     << " split " << split << " bias " << bias
+                                                     << " parallel " << parallel;
+            EXPECT_LT(max_rel(y, ref), kIm2colF32.max)
+                << s.name << " " << simd_name(simd) << " split " << split;
+          }
     }
   }
 }

@@ -1,11 +1,13 @@
 // test_conv_epilogue.cpp — the forward convolution's epilogue (ConvEpilogue: eval-mode
 // BatchNorm, residual add, ReLU applied as the output is stored) gives, bit for bit, what the
 // plain convolution followed by those operations gives, on every algorithm and SIMD path, for
-// every part alone and together, at batch 1 (threads share one image) and batch 3 (one image
-// per thread), with tails and a K deep enough to take several slices.
+// every part alone and together, at batch 1 (threads share one image, split by rows, strips or
+// depth) and batch 3 (one image per thread), with tails and a K deep enough to take several
+// slices.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -77,14 +79,23 @@ TEST(ConvEpilogue, EveryAlgorithmAppliesItBitForBit) {
         std::vector<float> plain(static_cast<size_t>(Y));
         conv2d_forward<float>(g, x.data(), w.data(), nullptr, plain.data(), algo);
         for (const auto& [e, what] : {std::pair{&bn, "bn"}, std::pair{&res, "residual"},
-                                      std::pair{&relu, "relu"}, std::pair{&all, "all"}}) {
-          std::vector<float> want = plain, got(size_t(Y), -7.0f);
-          epilogue_by_hand(g, *e, want);
-          conv2d_forward<float>(g, x.data(), w.data(), nullptr, got.data(), algo, nullptr, e);
-          EXPECT_TRUE(same_bits(got, want))
-              << "N " << g.N << " C " << g.C << " K " << g.KH << " s " << g.stride_h << " "
-              << simd_name(simd) << " " << conv_algo_name(algo) << " " << what;
-        }
+                                      std::pair{&relu, "relu"}, std::pair{&all, "all"}})
+          for (const char* split : {"", "rows", "strips", "depth"}) {
+            std::vector<float> want = plain, got(size_t(Y), -7.0f);
+            epilogue_by_hand(g, *e, want);
+            if (*split) setenv("DL_CONV_SPLIT", split, 1);  // the SIMD im2col's thread split
+            conv2d_forward<float>(g, x.data(), w.data(), nullptr, got.data(), algo, nullptr, e);
+            if (*split) {  // the plain convolution again, split the same way
+              want.assign(size_t(Y), 0.0f);
+              conv2d_forward<float>(g, x.data(), w.data(), nullptr, want.data(), algo);
+              epilogue_by_hand(g, *e, want);
+            }
+            unsetenv("DL_CONV_SPLIT");
+            EXPECT_TRUE(same_bits(got, want))
+                << "N " << g.N << " C " << g.C << " K " << g.KH << " s " << g.stride_h << " "
+                << simd_name(simd) << " " << conv_algo_name(algo) << " " << what << " split "
+                << split;
+          }
       }
     }
   }
