@@ -218,6 +218,12 @@ void slice(int64_t M, int64_t nc, int64_t kc, const float* A, int64_t lda, const
       Ab = ap - i0 * ldp;
       lda_b = ldp;
     }
+    // The next panel's weights come from memory at batch 1: ask for them (into L2) while this
+    // panel is multiplied by its strips.
+    if (!TransA && mc == MR)
+      for (int64_t i = i1; i < std::min(M, i1 + MR); ++i)
+        for (int64_t k = 0; k < kc; k += 64 / int64_t(sizeof(float)))
+          __builtin_prefetch(A + i * lda + k, 0, 2);
     for (int64_t j = 0; j < nc; j += NR) {
       const int64_t w = std::min(NR, nc - j);
       const float* strip = bp + (j / NR) * strip_stride;
