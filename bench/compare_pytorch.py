@@ -7,6 +7,7 @@ alternating rounds, and prints medians and the ratio (ours / PyTorch; > 1 is fas
 throughput, < 1 is faster for latency and memory).
 
     /usr/bin/python3 bench/compare_pytorch.py --threads 2 --rounds 3
+    /usr/bin/python3 bench/compare_pytorch.py --models resnet50 --rounds 9 --show-rounds
 """
 import argparse
 import json
@@ -120,6 +121,8 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="alternating process pairs; medians reported")
     ap.add_argument("--models", default=",".join(w[0] for w in WORKLOADS))
+    ap.add_argument("--show-rounds", action="store_true",
+                    help="also print each round's ratio (the spread behind the median)")
     args = ap.parse_args()
     keys = {"train": "train_images_per_sec", "infer": "infer_images_per_sec", "latency": "latency_ms"}
     print(f"{'workload':34} {'resnet.cpp':>12} {'PyTorch':>12} {'ratio':>7}   peak MiB ours / torch")
@@ -144,6 +147,8 @@ def main():
             unit = "ms" if what == "latency" else "img/s"
             name = f"{model} {what} (batch {b}, {unit})"
             print(f"{name:34} {am:12.1f} {tm:12.1f} {am / tm:7.2f}   {statistics.median(a_mem):.0f} / {statistics.median(t_mem):.0f}")
+            if args.show_rounds:
+                print(f"{'  rounds (ours / PyTorch)':34} " + " ".join(f"{a / t:.2f}" for a, t in zip(a_vals, t_vals)))
 
 
 if __name__ == "__main__":
