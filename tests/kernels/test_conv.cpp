@@ -422,15 +422,16 @@ TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
 // The im2col forward that packs GEMM strips straight from the image (gemm_blocked.h), called
 // directly: conv2d_forward() takes it on AVX2 only for layers of 512+ output pixels, whose
 // ResNet sizes are whole strips, so the partial strips, pieces split across output rows,
-// stride-2 gathers, padding, dilation, C = 1 and the row/strip/depth splits are checked here,
-// each with and without bias, sharing the image between threads and not, and with each split
-// forced (DL_CONV_SPLIT).
+// stride-2 gathers, padding, dilation, C = 1, the row/strip/depth splits and the strips split's
+// chunks (several per thread, the last one partial) are checked here, each with and without
+// bias, sharing the image between threads and not, and with each split forced (DL_CONV_SPLIT).
 TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
   const Shape shapes[] = {
       sq("tail_5x5", 1, 3, 5, 7, 3, 1, 1),       // 25 pixels: one partial strip
       sq("c1_oc1", 1, 1, 9, 1, 3, 1, 0),         // C = 1, OC = 1, no padding
       sq("s2_odd", 1, 8, 15, 13, 3, 2, 1),       // stride-2 gathers, odd sizes
       sq("stem_7x7s2", 1, 3, 23, 16, 7, 2, 3),   // wide taps across strip rows
+      sq("chunks", 1, 3, 61, 8, 7, 2, 3),        // 961 pixels: the strips split packs in chunks
       sq("pw_1x1", 1, 20, 11, 30, 1, 1, 0),      // pointwise, 121 pixels
       sq("1x1_s2", 1, 16, 13, 20, 1, 2, 0),      // strided 1x1 (not pointwise)
       sq("rows_split", 1, 40, 6, 70, 3, 1, 1),   // few pixels, many channels
