@@ -419,9 +419,6 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
   constexpr int64_t L = V::kLanes, NR = 2 * L, MR = V::kRows;  // MR: the unit of a row split
   const int64_t taps = g.KH * g.KW, K = g.C * taps, P = g.out_h() * g.out_w(), OC = g.OC;
   const int64_t strips = (P + NR - 1) / NR, strip_size = K * NR;
-  // The packed image, shared by the team in the rows and depth splits: the calling thread's
-  // scratch, taken before the region.
-  float* bp = nullptr;
   const int nt = parallel ? detail::max_threads() : 1;
   // Thread t of a team of m: rows [r0, r1) of whole MR-row panels, strips [s0, s1), or input
   // channels [c0, c1).
@@ -465,8 +462,15 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
     if (std::strcmp(e, "depth") == 0 && nt > 1 && g.C >= nt) split = Split::Depth;
   }
 
-  if (split != Split::Strips)
-    bp = detail::simd_scratch(detail::kSimdScratchImage, size_t(strips * strip_size));
+  // The packed image, shared by the team in the rows and depth splits: the calling thread's
+  // scratch, taken before the region. (In the strips split each thread packs into its own.)
+  float* bp = split == Split::Strips
+                  ? nullptr
+                  : detail::simd_scratch(detail::kSimdScratchImage, size_t(strips * strip_size));
+  // Strip s of the image, rows of channels [c0, c1), packed at dst.
+  auto pack = [&](int64_t s, float* dst, int64_t c0, int64_t c1) {
+    pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), dst, c0, c1);
+  };
   // The epilogue for the block of y from row r0, column j0, applied with the last slice of K.
   auto block_epilogue = [&](int64_t r0, int64_t j0) {
     BlockEpilogue ep;
@@ -509,8 +513,7 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
       int64_t c0, c1, r0, r1;
       channels_of(t, m, c0, c1);
       for (int64_t s = 0; s < strips; ++s)
-        pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), bp + s * strip_size,
-                      c0, c1);
+        pack(s, bp + s * strip_size, c0, c1);
       float* out = y;
       if (t > 0)
         out = partial[size_t(t)] = detail::simd_scratch(detail::kSimdScratchSum, size_t(OC * P));
@@ -533,8 +536,7 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
       int64_t q0, q1, r0, r1;
       strips_of(t, m, q0, q1);
       for (int64_t s = q0; s < q1; ++s)
-        pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), bp + s * strip_size, 0,
-                      g.C);
+        pack(s, bp + s * strip_size, 0, g.C);
 #ifdef DL_WITH_OPENMP
 #pragma omp barrier
 #endif
@@ -554,8 +556,7 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
       for (int64_t s = s0; s < s1; s += chunk) {
         const int64_t se = std::min(s1, s + chunk), j0 = s * NR, nc = std::min(P, se * NR) - j0;
         for (int64_t q = s; q < se; ++q)
-          pack_strip<V>(g, pointwise, x, q * NR, std::min(NR, P - q * NR),
-                        own + (q - s) * strip_size, 0, g.C);
+          pack(q, own + (q - s) * strip_size, 0, g.C);
         const BlockEpilogue ep = block_epilogue(0, j0);
         multiply(0, OC, own, nc, 0, K, b, y + j0, epilogue != nullptr ? &ep : nullptr);
       }
