@@ -410,8 +410,10 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
 /// 45 GMAC/s per core). At batch 1 this splits 64 output channels at 56x56 by strips (by rows
 /// they would be 36 + 30 with AVX2), and 512 channels at 7x7 (49 pixels, 9.4 MB of weights)
 /// not by strips, where counting strips alone had both threads stream all the weights for 32
-/// and 17 columns. The result depends on the thread count (the depth split adds partial sums
-/// in another order), never on timing.
+/// and 17 columns. In the rows and strips splits a thread that is done takes panels or strips
+/// from the back of the other threads' shares (detail::SharedLoop), so a core that runs slower
+/// does less. The result depends on the thread count (the depth split adds partial sums in
+/// another order), never on timing.
 template <class V>
 void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, const float* w,
                           const float* b, float* y, bool parallel, int64_t n,
@@ -423,9 +425,13 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
   // Thread t of a team of m: rows [r0, r1) of whole MR-row panels, strips [s0, s1), or input
   // channels [c0, c1).
   const int64_t panels = (OC + MR - 1) / MR;
-  auto rows_of = [&](int t, int m, int64_t& r0, int64_t& r1) {
-    r0 = std::min(OC, t * panels / m * MR);
-    r1 = std::min(OC, (t + 1) * panels / m * MR);
+  auto panels_of = [&](int t, int m, int64_t& p0, int64_t& p1) {
+    p0 = t * panels / m;
+    p1 = (t + 1) * panels / m;
+  };
+  auto panel_rows = [&](int64_t p0, int64_t p1, int64_t& r0, int64_t& r1) {
+    r0 = std::min(OC, p0 * MR);
+    r1 = std::min(OC, p1 * MR);
   };
   auto strips_of = [&](int t, int m, int64_t& s0, int64_t& s1) {
     s0 = t * strips / m;
@@ -439,8 +445,9 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
   const int64_t p_pad = (P + L - 1) / L * L;
   int64_t most_rows = 0, most_cols = 0, most_depth = 0;
   for (int t = 0; t < nt; ++t) {
-    int64_t r0, r1, s0, s1, c0, c1;
-    rows_of(t, nt, r0, r1);
+    int64_t p0, p1, r0, r1, s0, s1, c0, c1;
+    panels_of(t, nt, p0, p1);
+    panel_rows(p0, p1, r0, r1);
     strips_of(t, nt, s0, s1);
     channels_of(t, nt, c0, c1);
     most_rows = std::max(most_rows, r1 - r0);
@@ -503,14 +510,34 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
                      out, P, 1.0f, beta, k0 + KC >= k_hi ? ep : nullptr);
     }
   };
-  std::vector<float*> partial(size_t(nt), nullptr);  // the depth split's sums of threads 1..
+  std::vector<float*> partial(size_t(nt), nullptr);  // the depth split's sums of parts 1..
+  // In the strips and rows splits (and in packing, and in adding up the depth split's parts)
+  // each thread works through its share of the items and then helps with the others'
+  // (detail::SharedLoop): a slower core does less. Every output value is computed the same
+  // way whichever thread takes it.
+  const int64_t chunk = std::max<int64_t>(1, kChunkFloats / strip_size);
+  detail::SharedLoop work(nt, split == Split::Strips ? chunk : panels);
+  detail::SharedLoop packing(nt, strips), adding(nt, panels);
+  for (int u = 0; u < nt; ++u) {
+    int64_t a0, a1, s0, s1;
+    panels_of(u, nt, a0, a1);
+    strips_of(u, nt, s0, s1);
+    adding.set(u, a0, a1);
+    packing.set(u, s0, s1);
+    if (split == Split::Strips) work.set(u, s0, s1);
+    if (split == Split::Rows) work.set(u, a0, a1);
+  }
 #ifdef DL_WITH_OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
   {
     const int t = detail::thread_id(), m = detail::team_size();
     if (split == Split::Depth) {
-      int64_t c0, c1, r0, r1;
+      // Thread t multiplies its part of the sum (input channels channels_of(t)) into y for
+      // t = 0, else into partial[t], in one pass: cut in pieces for others to take, each
+      // piece would read the part's packed image again (1 MB for 256->256 3x3 at 14x14, more
+      // than L2 holds; 19% slower). Then the threads add the parts up, sharing the rows.
+      int64_t c0, c1;
       channels_of(t, m, c0, c1);
       for (int64_t s = 0; s < strips; ++s)
         pack(s, bp + s * strip_size, c0, c1);
@@ -521,45 +548,46 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
 #ifdef DL_WITH_OPENMP
 #pragma omp barrier
 #endif
-      rows_of(t, m, r0, r1);
       const BlockEpilogue ep = block_epilogue(0, 0);
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t p = 0; p < P; p += L) {
-          typename V::Vec v = V::load_n(y + r * P + p, P - p);
-          for (int u = 1; u < m; ++u)
-            v = V::add(v, V::load_n(partial[size_t(u)] + r * P + p, P - p));
-          if (epilogue != nullptr) v = ep.finish<V>(v, r, p, P - p);
-          V::store_n(y + r * P + p, v, P - p);
-        }
+      adding.run(t, [&](int, int64_t p0, int64_t p1) {
+        int64_t r0, r1;
+        panel_rows(p0, p1, r0, r1);
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t p = 0; p < P; p += L) {
+            typename V::Vec v = V::load_n(y + r * P + p, P - p);
+            for (int u = 1; u < m; ++u)
+              v = V::add(v, V::load_n(partial[size_t(u)] + r * P + p, P - p));
+            if (epilogue != nullptr) v = ep.finish<V>(v, r, p, P - p);
+            V::store_n(y + r * P + p, v, P - p);
+          }
+      });
     } else if (split == Split::Rows) {
-      // All threads pack the strips together, then each multiplies its rows by all of them.
-      int64_t q0, q1, r0, r1;
-      strips_of(t, m, q0, q1);
-      for (int64_t s = q0; s < q1; ++s)
-        pack(s, bp + s * strip_size, 0, g.C);
+      // All threads pack the strips together, then multiply row panels by all of them.
+      packing.run(t, [&](int, int64_t s0, int64_t s1) {
+        for (int64_t s = s0; s < s1; ++s)
+          pack(s, bp + s * strip_size, 0, g.C);
+      });
 #ifdef DL_WITH_OPENMP
 #pragma omp barrier
 #endif
-      rows_of(t, m, r0, r1);
-      if (r1 > r0) {
+      work.run(t, [&](int, int64_t p0, int64_t p1) {
+        int64_t r0, r1;
+        panel_rows(p0, p1, r0, r1);
         const BlockEpilogue ep = block_epilogue(r0, 0);
         multiply(r0, r1, bp, P, 0, K, b, y + r0 * P, epilogue != nullptr ? &ep : nullptr);
-      }
+      });
     } else {
-      // Each thread packs its own strips, a chunk at a time into its own buffer, and multiplies
-      // every row by a chunk while it is still in L2: packed whole, the strips of the 7x7 stem
-      // at 224x224 take 7 MB, written out to memory and read back.
-      int64_t s0, s1;
-      strips_of(t, m, s0, s1);
-      const int64_t chunk = std::max<int64_t>(1, kChunkFloats / strip_size);
+      // Each thread packs the strips it takes, at most kChunkFloats at a time into its own
+      // buffer, and multiplies every row by them while they are still in L2: packed whole,
+      // the strips of the 7x7 stem at 224x224 take 7 MB, written out to memory and read back.
       float* own = detail::simd_scratch(detail::kSimdScratchImage, size_t(chunk * strip_size));
-      for (int64_t s = s0; s < s1; s += chunk) {
-        const int64_t se = std::min(s1, s + chunk), j0 = s * NR, nc = std::min(P, se * NR) - j0;
-        for (int64_t q = s; q < se; ++q)
-          pack(q, own + (q - s) * strip_size, 0, g.C);
+      work.run(t, [&](int, int64_t s0, int64_t s1) {
+        const int64_t j0 = s0 * NR, nc = std::min(P, s1 * NR) - j0;
+        for (int64_t s = s0; s < s1; ++s)
+          pack(s, own + (s - s0) * strip_size, 0, g.C);
         const BlockEpilogue ep = block_epilogue(0, j0);
         multiply(0, OC, own, nc, 0, K, b, y + j0, epilogue != nullptr ? &ep : nullptr);
-      }
+      });
     }
   }
 }
