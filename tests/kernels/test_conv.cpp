@@ -426,7 +426,8 @@ TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
 // stride-2 gathers, padding, dilation, C = 1, the row/strip/depth splits and the strips split's
 // chunks (several per thread, the last one partial) are checked here, each with and without
 // bias, sharing the image between threads and not, and with each split forced (DL_CONV_SPLIT).
-// Shared, the rows and strips splits must give the same bits as one thread.
+// Shared, the rows and strips splits must give the same bits as one thread, and the depth
+// split the same bits every time.
 TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
   const Shape shapes[] = {
       sq("tail_5x5", 1, 3, 5, 7, 3, 1, 1),       // 25 pixels: one partial strip
@@ -478,6 +479,15 @@ TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
               conv2d_forward_image_simd(g, pointwise, x.data(), w.data(),
                                         bias ? b.data() : nullptr, one.data(), false);
               EXPECT_EQ(y, one) << s.name << " " << simd_name(simd) << " split " << split;
+            }
+            // The depth split adds its parts up in one order: the same bits every time.
+            if (parallel && std::strcmp(split, "depth") == 0) {
+              std::vector<float> again(y.size(), -7.0f);
+              setenv("DL_CONV_SPLIT", split, 1);
+              conv2d_forward_image_simd(g, pointwise, x.data(), w.data(),
+                                        bias ? b.data() : nullptr, again.data(), true);
+              unsetenv("DL_CONV_SPLIT");
+              EXPECT_EQ(y, again) << s.name << " " << simd_name(simd) << " split depth";
             }
           }
     }
