@@ -440,7 +440,8 @@ TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
       sq("rows_split", 1, 40, 6, 70, 3, 1, 1),   // few pixels, many channels
       sq("strips_split", 1, 4, 40, 8, 3, 1, 1),  // many pixels, few channels
       Shape{"dilated", 1, 5, 12, 11, 9, 3, 3, 1, 1, 2, 2, 2, 2},
-      sq("deep_k", 1, 64, 7, 12, 3, 1, 1)};      // K = 576: two slices of 256 + a partial one
+      sq("deep_k", 1, 64, 7, 12, 3, 1, 1),       // K = 576: two slices of 256 + a partial one
+      sq("big_taps", 1, 4, 20, 6, 17, 1, 8)};    // 289 taps: one channel is more than a slice
   for (Simd simd : available_simd()) {
     SimdScope scope(simd);
     if (!use_avx2()) continue;  // the packed forward exists on the SIMD paths only
