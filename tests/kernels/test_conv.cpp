@@ -460,36 +460,28 @@ TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
             std::vector<double> ref(static_cast<size_t>(Y));
             conv2d_forward_direct<double>(g, xd.data(), wd.data(), bias ? bd.data() : nullptr,
                                           ref.data());
-            std::vector<float> y(static_cast<size_t>(Y), -7.0f);
-            if (*split) setenv("DL_CONV_SPLIT", split, 1);
-            conv2d_forward_image_simd(g, pointwise, x.data(), w.data(),
-                                      bias ? b.data() : nullptr, y.data(), parallel);
-            unsetenv("DL_CONV_SPLIT");
+            // y with the split `with` forced ("" lets the kernel choose).
+            auto forward = [&](const char* with, bool shared) {
+              std::vector<float> out(static_cast<size_t>(Y), -7.0f);
+              if (*with) setenv("DL_CONV_SPLIT", with, 1);
+              conv2d_forward_image_simd(g, pointwise, x.data(), w.data(),
+                                        bias ? b.data() : nullptr, out.data(), shared);
+              unsetenv("DL_CONV_SPLIT");
+              return out;
+            };
+            const std::vector<float> y = forward(split, parallel);
             EXPECT_LT(rel_l2(y, ref), kIm2colF32.l2) << s.name << " " << simd_name(simd)
                                                      << " split " << split << " bias " << bias
                                                      << " parallel " << parallel;
             EXPECT_LT(max_rel(y, ref), kIm2colF32.max)
                 << s.name << " " << simd_name(simd) << " split " << split;
-            // The rows and strips splits compute every value the same way on one thread or
-            // many, whichever thread takes it: the same bits as one thread (the depth split,
-            // which the automatic choice may take, adds its parts in another order).
-            const bool shared_split =
-                std::strcmp(split, "rows") == 0 || std::strcmp(split, "strips") == 0;
-            if (parallel && shared_split) {
-              std::vector<float> one(y.size(), -7.0f);
-              conv2d_forward_image_simd(g, pointwise, x.data(), w.data(),
-                                        bias ? b.data() : nullptr, one.data(), false);
-              EXPECT_EQ(y, one) << s.name << " " << simd_name(simd) << " split " << split;
-            }
-            // The depth split adds its parts up in one order: the same bits every time.
-            if (parallel && std::strcmp(split, "depth") == 0) {
-              std::vector<float> again(y.size(), -7.0f);
-              setenv("DL_CONV_SPLIT", split, 1);
-              conv2d_forward_image_simd(g, pointwise, x.data(), w.data(),
-                                        bias ? b.data() : nullptr, again.data(), true);
-              unsetenv("DL_CONV_SPLIT");
-              EXPECT_EQ(y, again) << s.name << " " << simd_name(simd) << " split depth";
-            }
+            if (!parallel || !*split) continue;
+            // The rows and strips splits compute every value the same way whichever thread
+            // takes it: the same bits as one thread left to pick its own split. The depth
+            // split adds its parts up in one order: the same bits every time.
+            const bool depth = std::strcmp(split, "depth") == 0;
+            EXPECT_EQ(y, depth ? forward(split, true) : forward("", false))
+                << s.name << " " << simd_name(simd) << " split " << split;
           }
     }
   }
