@@ -7,6 +7,10 @@
 #include <cstring>
 #include <new>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 namespace dl {
 
 namespace {
@@ -27,9 +31,19 @@ constexpr bool kAddressSanitizer = false;
 constexpr bool kAddressSanitizer = false;
 #endif
 
-void* system_allocate(std::size_t rounded) {
-  void* p = std::aligned_alloc(kAlignment, rounded);  // rounded is a multiple of 64
+// A block from the system: 64-byte aligned, or with @p huge (and at least kHugePageBytes)
+// whole 2 MiB pages, advised as huge pages. aligned_alloc wants a size that is a multiple of
+// the alignment: rounded is one of 64; the huge case rounds up to whole pages (the block keeps
+// its bucket, only the system sees more).
+void* system_allocate(std::size_t rounded, bool huge) {
+  constexpr std::size_t kPage = CachingAllocator::kHugePageBytes;
+  const bool whole_pages = huge && rounded >= kPage;
+  const std::size_t bytes = whole_pages ? (rounded + kPage - 1) / kPage * kPage : rounded;
+  void* p = std::aligned_alloc(whole_pages ? kPage : kAlignment, bytes);
   if (!p) throw std::bad_alloc();
+#ifdef __linux__
+  if (whole_pages) madvise(p, bytes, MADV_HUGEPAGE);  // a hint; its failure changes nothing
+#endif
   return p;
 }
 
@@ -49,6 +63,8 @@ CachingAllocator::Options CachingAllocator::options_from_env() {
   if (const char* mode = std::getenv("DL_ALLOCATOR")) o.caching = std::strcmp(mode, "system") != 0;
   if (const char* mb = std::getenv("DL_ALLOCATOR_CACHE_MB"))
     o.max_cached_bytes = std::size_t(std::strtoull(mb, nullptr, 10)) << 20;
+  if (const char* huge = std::getenv("DL_ALLOCATOR_HUGE_PAGES"))
+    o.huge_pages = std::strcmp(huge, "0") != 0;
   return o;
 }
 
@@ -79,7 +95,7 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
   // A miss: ask the system outside the lock, so other threads are not held up by its page
   // mapping. Undo the in-use count if it fails.
   try {
-    return system_allocate(rounded);
+    return system_allocate(rounded, options_.huge_pages);
   } catch (const std::bad_alloc&) {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.in_use_bytes -= rounded;

@@ -2,7 +2,8 @@
 // bytes come from"). A training step frees and re-requests the same activation sizes every
 // iteration; handing freed blocks back from size-bucketed free lists instead of the system
 // saves the page faults of fresh memory (PyTorch takes 10-20 k per ResNet-20 step from plain
-// malloc). DL_ALLOCATOR=system switches caching off.
+// malloc). DL_ALLOCATOR=system switches caching off. Large blocks are asked to live on 2 MiB
+// pages, so that streaming a model's weights misses the TLB 512x less often.
 #pragma once
 
 #include <cstddef>
@@ -40,10 +41,20 @@ class CachingAllocator {
     bool caching = true;
     /// Upper bound on cached_bytes; frees beyond it go to the system.
     std::size_t max_cached_bytes = std::size_t(1) << 30;
+    /// Blocks of kHugePageBytes or more start on a 2 MiB boundary and are advised to the
+    /// kernel as transparent huge pages (Linux madvise; a hint: where THP is off, or on other
+    /// systems, they stay 4 KiB pages). A ResNet-50 forward at batch 1 streams 100 MB of
+    /// weights through a TLB that covers about 12 MB of 4 KiB pages; measured 2% faster, as
+    /// was ResNet-20 training at batch 128.
+    bool huge_pages = true;
   };
 
+  /// The size from which a block is given huge pages (Options::huge_pages).
+  static constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
+
   /// Options as the environment sets them: DL_ALLOCATOR=system turns caching off,
-  /// DL_ALLOCATOR_CACHE_MB=n caps the cache at n MiB. Builds with AddressSanitizer default to
+  /// DL_ALLOCATOR_CACHE_MB=n caps the cache at n MiB, DL_ALLOCATOR_HUGE_PAGES=0 turns huge
+  /// pages off (for comparing). Builds with AddressSanitizer default to
   /// no caching, so that a use after free still reaches ASan instead of a recycled block.
   static Options options_from_env();
 

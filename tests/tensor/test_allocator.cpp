@@ -1,5 +1,6 @@
 // test_allocator.cpp — the caching allocator: bucket rounding, reuse of freed blocks, 64-byte
-// alignment, the cache cap, the DL_ALLOCATOR=system switch, stats, and Storage using it.
+// alignment (2 MiB for large blocks), the cache cap, the DL_ALLOCATOR=system and
+// DL_ALLOCATOR_HUGE_PAGES=0 switches, stats, and Storage using it.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -71,6 +72,28 @@ TEST(Allocator, BlocksAre64ByteAligned) {
   void* again = a.allocate(4097);  // recycled blocks keep their alignment
   EXPECT_TRUE(aligned64(again));
   a.deallocate(again, 4097);
+}
+
+// Blocks from 2 MiB up start on a 2 MiB boundary (where the kernel can back them with huge
+// pages) and keep their bucket size in the stats; every byte asked for is usable.
+TEST(Allocator, LargeBlocksStartOnAHugePageBoundary) {
+  CachingAllocator a;
+  const std::size_t n = CachingAllocator::kHugePageBytes + 12345;
+  auto* p = static_cast<unsigned char*>(a.allocate(n));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % CachingAllocator::kHugePageBytes, 0u);
+  EXPECT_EQ(a.stats().in_use_bytes, CachingAllocator::round_size(n));
+  p[0] = 1;
+  p[n - 1] = 2;
+  EXPECT_EQ(p[0] + p[n - 1], 3);
+  a.deallocate(p, n);
+}
+
+TEST(Allocator, EnvironmentTurnsHugePagesOff) {
+  EXPECT_TRUE(CachingAllocator::Options().huge_pages);
+  setenv("DL_ALLOCATOR_HUGE_PAGES", "0", 1);
+  const CachingAllocator::Options o = CachingAllocator::options_from_env();
+  unsetenv("DL_ALLOCATOR_HUGE_PAGES");
+  EXPECT_FALSE(o.huge_pages);
 }
 
 TEST(Allocator, StatsCountBytesInUseAndCached) {
