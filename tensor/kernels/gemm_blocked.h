@@ -335,15 +335,14 @@ void copy_piece(const float* src, int64_t n, int64_t s, float* row) {
   }
 }
 
-// Strip of output pixels [p0, p0 + w): K rows of NR floats, row (c, kh, kw) holding the input
-// value each pixel's tap multiplies (0 in the padding and past w). Only the rows of channels
-// [c0, c1) are written.
+// Strip of output pixels [p0, p0 + w): rows of NR floats, row (c, kh, kw) holding the input
+// value each pixel's tap multiplies (0 in the padding and past w), for the channels [c0, c1)
+// only, channel c0's first row at @p strip.
 template <class V>
 void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, int64_t w,
                 float* strip, int64_t c0, int64_t c1) {
   constexpr int64_t L = V::kLanes, NR = 2 * L;
   const int64_t HW = g.H * g.W, OW = g.out_w(), taps = g.KH * g.KW;
-  strip += c0 * taps * NR;
   if (pointwise) {  // row c is x[c][p0 .. p0 + w), zero-filled past w
     for (int64_t c = c0; c < c1; ++c, strip += NR) {
       const float* src = x + c * HW + p0;
@@ -399,8 +398,9 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
 ///   its strips itself, kChunkFloats at a time into a buffer of its own, each chunk multiplied
 ///   while it is in L2 (batch 1, ResNet-50's 7x7 stem: 2.2 -> 1.4 ms in the model).
 /// - depth: thread t multiplies its input channels' part of w and of the image (which it
-///   packs itself) for all of y, into y for thread 0 and into a scratch buffer for the
-///   others; after one barrier the threads add the partial sums up, row blocks each. Each
+///   packs itself, one slice of K at a time, each multiplied while it is in L2) for all of y,
+///   into y for thread 0 and into a scratch buffer for the others; after one barrier the
+///   threads add the partial sums up, row blocks each. Each
 ///   thread reads half of w and half of the image; at batch 1 this is what the deep layers
 ///   want: 256->256 3x3 at 14x14 has 2.4 MB of weights and 2 MB of packed image, and split
 ///   by rows each thread also read the half of the strips the other core had packed.
@@ -469,12 +469,12 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
     if (std::strcmp(e, "depth") == 0 && nt > 1 && g.C >= nt) split = Split::Depth;
   }
 
-  // The packed image, shared by the team in the rows and depth splits: the calling thread's
-  // scratch, taken before the region. (In the strips split each thread packs into its own.)
-  float* bp = split == Split::Strips
-                  ? nullptr
-                  : detail::simd_scratch(detail::kSimdScratchImage, size_t(strips * strip_size));
-  // Strip s of the image, rows of channels [c0, c1), packed at dst.
+  // The packed image, shared by the team in the rows split: the calling thread's scratch,
+  // taken before the region. (In the other splits each thread packs into its own.)
+  float* bp = split == Split::Rows
+                  ? detail::simd_scratch(detail::kSimdScratchImage, size_t(strips * strip_size))
+                  : nullptr;
+  // Strip s of the image, rows of channels [c0, c1), packed from dst on.
   auto pack = [&](int64_t s, float* dst, int64_t c0, int64_t c1) {
     pack_strip<V>(g, pointwise, x, s * NR, std::min(NR, P - s * NR), dst, c0, c1);
   };
@@ -493,11 +493,12 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
     ep.relu = epilogue->relu;
     return ep;
   };
-  // y[r0:r1, j0:j0+nc] (+)= w[r0:r1, k_lo:k_hi] · the strips packed at @p packed, into @p out
-  // (row stride P) starting from the bias (when given), the epilogue @p ep (may be null) with
-  // the last slice.
-  auto multiply = [&](int64_t r0, int64_t r1, const float* packed, int64_t nc, int64_t k_lo,
-                      int64_t k_hi, const float* bias, float* out, const BlockEpilogue* ep) {
+  // out[r0:r1, 0:nc] (row stride P) = (or += when @p accumulate) w[r0:r1, k_lo:k_hi] · the
+  // strips packed at @p packed (row k_lo of each; strip s at packed + s * stride), starting
+  // from the bias (when given), the epilogue @p ep (may be null) with the last slice.
+  auto multiply = [&](int64_t r0, int64_t r1, const float* packed, int64_t stride, int64_t nc,
+                      int64_t k_lo, int64_t k_hi, const float* bias, bool accumulate,
+                      float* out, const BlockEpilogue* ep) {
     if (bias != nullptr)
       for (int64_t oc = r0; oc < r1; ++oc) {
         float* row = out + (oc - r0) * P;
@@ -505,9 +506,9 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
       }
     for (int64_t k0 = k_lo; k0 < k_hi; k0 += KC) {
       const int64_t kc = std::min(KC, k_hi - k0);
-      const float beta = (k0 == k_lo && bias == nullptr) ? 0.0f : 1.0f;
-      gemm_packed<V>(false, r1 - r0, nc, kc, w + r0 * K + k0, K, packed + k0 * NR, strip_size,
-                     out, P, 1.0f, beta, k0 + KC >= k_hi ? ep : nullptr);
+      const float beta = (k0 == k_lo && bias == nullptr && !accumulate) ? 0.0f : 1.0f;
+      gemm_packed<V>(false, r1 - r0, nc, kc, w + r0 * K + k0, K, packed + (k0 - k_lo) * NR,
+                     stride, out, P, 1.0f, beta, k0 + KC >= k_hi ? ep : nullptr);
     }
   };
   std::vector<float*> partial(size_t(nt), nullptr);  // the depth split's sums of parts 1..
@@ -534,17 +535,27 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
     const int t = detail::thread_id(), m = detail::team_size();
     if (split == Split::Depth) {
       // Thread t multiplies its part of the sum (input channels channels_of(t)) into y for
-      // t = 0, else into partial[t], in one pass: cut in pieces for others to take, each
-      // piece would read the part's packed image again (1 MB for 256->256 3x3 at 14x14, more
-      // than L2 holds; 19% slower). Then the threads add the parts up, sharing the rows.
+      // t = 0, else into partial[t], in one pass over the rows of w: cut in pieces for others
+      // to take, each piece would read the part's packed image again (1 MB for 256->256 3x3
+      // at 14x14, more than L2 holds; 19% slower). It packs block_c channels at a time (one
+      // slice of K) into a buffer of its own and multiplies all rows by them while they are
+      // in L2: packed whole, the part was written out to memory and read back. Then the
+      // threads add the parts up, sharing the rows.
       int64_t c0, c1;
       channels_of(t, m, c0, c1);
-      for (int64_t s = 0; s < strips; ++s)
-        pack(s, bp + s * strip_size, c0, c1);
+      const int64_t block_c = std::max<int64_t>(1, KC / taps);
+      float* own = detail::simd_scratch(detail::kSimdScratchImage,
+                                        size_t(strips * std::min(block_c, c1 - c0) * taps * NR));
       float* out = y;
       if (t > 0)
         out = partial[size_t(t)] = detail::simd_scratch(detail::kSimdScratchSum, size_t(OC * P));
-      multiply(0, OC, bp, P, c0 * taps, c1 * taps, t == 0 ? b : nullptr, out, nullptr);
+      for (int64_t cb = c0; cb < c1; cb += block_c) {
+        const int64_t ce = std::min(c1, cb + block_c), stride = (ce - cb) * taps * NR;
+        for (int64_t s = 0; s < strips; ++s)
+          pack(s, own + s * stride, cb, ce);
+        multiply(0, OC, own, stride, P, cb * taps, ce * taps, t == 0 && cb == c0 ? b : nullptr,
+                 cb > c0, out, nullptr);
+      }
 #ifdef DL_WITH_OPENMP
 #pragma omp barrier
 #endif
@@ -574,7 +585,8 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
         int64_t r0, r1;
         panel_rows(p0, p1, r0, r1);
         const BlockEpilogue ep = block_epilogue(r0, 0);
-        multiply(r0, r1, bp, P, 0, K, b, y + r0 * P, epilogue != nullptr ? &ep : nullptr);
+        multiply(r0, r1, bp, strip_size, P, 0, K, b, false, y + r0 * P,
+                 epilogue != nullptr ? &ep : nullptr);
       });
     } else {
       // Each thread packs the strips it takes, at most kChunkFloats at a time into its own
@@ -586,7 +598,8 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
         for (int64_t s = s0; s < s1; ++s)
           pack(s, own + (s - s0) * strip_size, 0, g.C);
         const BlockEpilogue ep = block_epilogue(0, j0);
-        multiply(0, OC, own, nc, 0, K, b, y + j0, epilogue != nullptr ? &ep : nullptr);
+        multiply(0, OC, own, strip_size, nc, 0, K, b, false, y + j0,
+                 epilogue != nullptr ? &ep : nullptr);
       });
     }
   }

@@ -423,9 +423,10 @@ TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
 // The im2col forward that packs GEMM strips straight from the image (gemm_blocked.h), called
 // directly: conv2d_forward() takes it on AVX2 only for layers of 512+ output pixels, whose
 // ResNet sizes are whole strips, so the partial strips, pieces split across output rows,
-// stride-2 gathers, padding, dilation, C = 1, the row/strip/depth splits and the strips split's
-// chunks (several per thread, the last one partial) are checked here, each with and without
-// bias, sharing the image between threads and not, and with each split forced (DL_CONV_SPLIT).
+// stride-2 gathers, padding, dilation, C = 1, the row/strip/depth splits, the strips split's
+// chunks and the depth split's blocks of channels (several per thread, the last one partial)
+// are checked here, each with and without bias, sharing the image between threads and not, and
+// with each split forced (DL_CONV_SPLIT).
 // Shared, the rows and strips splits must give the same bits as one thread, and the depth
 // split the same bits every time.
 TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
@@ -440,7 +441,8 @@ TEST(ConvIm2col, ImagePackedForwardMatchesDirect) {
       sq("rows_split", 1, 40, 6, 70, 3, 1, 1),   // few pixels, many channels
       sq("strips_split", 1, 4, 40, 8, 3, 1, 1),  // many pixels, few channels
       Shape{"dilated", 1, 5, 12, 11, 9, 3, 3, 1, 1, 2, 2, 2, 2},
-      sq("deep_k", 1, 64, 7, 12, 3, 1, 1),       // K = 576: two slices of 256 + a partial one
+      sq("deep_k", 1, 64, 7, 12, 3, 1, 1),       // K = 576: two slices of 256 + a partial one;
+                                                 // depth split: blocks of 28 + 4 channels
       sq("big_taps", 1, 4, 20, 6, 17, 1, 8)};    // 289 taps: one channel is more than a slice
   for (Simd simd : available_simd()) {
     SimdScope scope(simd);
