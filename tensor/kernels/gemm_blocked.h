@@ -33,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tensor/kernels/conv.h"
@@ -411,9 +412,10 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
 /// they would be 36 + 30 with AVX2), and 512 channels at 7x7 (49 pixels, 9.4 MB of weights)
 /// not by strips, where counting strips alone had both threads stream all the weights for 32
 /// and 17 columns. In the rows and strips splits a thread that is done takes panels or strips
-/// from the back of the other threads' shares (detail::SharedLoop), so a core that runs slower
-/// does less. The result depends on the thread count (the depth split adds partial sums in
-/// another order), never on timing.
+/// from the back of the other threads' shares (detail::SharedLoop), in the depth split rows of
+/// the block of channels another thread is working on (detail::BlockLoop), so a core that runs
+/// slower does less. The result depends on the thread count (the depth split adds partial sums
+/// in another order), never on timing.
 template <class V>
 void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, const float* w,
                           const float* b, float* y, bool parallel, int64_t n,
@@ -511,7 +513,18 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
                      stride, out, P, 1.0f, beta, k0 + KC >= k_hi ? ep : nullptr);
     }
   };
-  std::vector<float*> partial(size_t(nt), nullptr);  // the depth split's sums of parts 1..
+  // The depth split: the sums of the parts (y for part 0), each part's packed block of
+  // channels, and its blocks' loop.
+  std::vector<float*> partial(size_t(nt), y), own_image(size_t(nt), nullptr);
+  const int64_t block_c = std::max<int64_t>(1, KC / taps);
+  std::vector<std::unique_ptr<detail::BlockLoop>> blocks(static_cast<size_t>(nt));
+  if (split == Split::Depth)
+    for (int u = 0; u < nt; ++u) {
+      int64_t u0, u1;
+      channels_of(u, nt, u0, u1);
+      blocks[size_t(u)] =
+          std::make_unique<detail::BlockLoop>((u1 - u0 + block_c - 1) / block_c, panels, panels);
+    }
   // In the strips and rows splits (and in packing, and in adding up the depth split's parts)
   // each thread works through its share of the items and then helps with the others'
   // (detail::SharedLoop): a slower core does less. Every output value is computed the same
@@ -535,26 +548,40 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
     const int t = detail::thread_id(), m = detail::team_size();
     if (split == Split::Depth) {
       // Thread t multiplies its part of the sum (input channels channels_of(t)) into y for
-      // t = 0, else into partial[t], in one pass over the rows of w: cut in pieces for others
-      // to take, each piece would read the part's packed image again (1 MB for 256->256 3x3
-      // at 14x14, more than L2 holds; 19% slower). It packs block_c channels at a time (one
-      // slice of K) into a buffer of its own and multiplies all rows by them while they are
-      // in L2: packed whole, the part was written out to memory and read back. Then the
-      // threads add the parts up, sharing the rows.
+      // t = 0, else into partial[t], one block of block_c channels (one slice of K) at a
+      // time: it packs the block into a buffer of its own and multiplies all rows of w by it
+      // while it is in L2 (packed whole, a part was written out to memory and read back: 1 MB
+      // for 256->256 3x3 at 14x14). A thread whose part is done helps with the rows of the
+      // blocks still being worked on (detail::BlockLoop). Then the threads add the parts up,
+      // sharing the rows.
       int64_t c0, c1;
       channels_of(t, m, c0, c1);
-      const int64_t block_c = std::max<int64_t>(1, KC / taps);
-      float* own = detail::simd_scratch(detail::kSimdScratchImage,
-                                        size_t(strips * std::min(block_c, c1 - c0) * taps * NR));
-      float* out = y;
+      own_image[size_t(t)] = detail::simd_scratch(
+          detail::kSimdScratchImage, size_t(strips * std::min(block_c, c1 - c0) * taps * NR));
       if (t > 0)
-        out = partial[size_t(t)] = detail::simd_scratch(detail::kSimdScratchSum, size_t(OC * P));
-      for (int64_t cb = c0; cb < c1; cb += block_c) {
-        const int64_t ce = std::min(c1, cb + block_c), stride = (ce - cb) * taps * NR;
-        for (int64_t s = 0; s < strips; ++s)
-          pack(s, own + s * stride, cb, ce);
-        multiply(0, OC, own, stride, P, cb * taps, ce * taps, t == 0 && cb == c0 ? b : nullptr,
-                 cb > c0, out, nullptr);
+        partial[size_t(t)] = detail::simd_scratch(detail::kSimdScratchSum, size_t(OC * P));
+      // Rows [p0, p1) of part u's block blk, from the owner's packed block.
+      auto part_rows = [&](int u, int64_t blk, int64_t p0, int64_t p1) {
+        int64_t u0, u1, r0, r1;
+        channels_of(u, m, u0, u1);
+        const int64_t cb = u0 + blk * block_c, ce = std::min(u1, cb + block_c);
+        panel_rows(p0, p1, r0, r1);
+        multiply(r0, r1, own_image[size_t(u)], (ce - cb) * taps * NR, P, cb * taps, ce * taps,
+                 u == 0 && blk == 0 ? b : nullptr, blk > 0, partial[size_t(u)] + r0 * P,
+                 nullptr);
+      };
+      blocks[size_t(t)]->run(
+          [&](int64_t blk) {
+            const int64_t cb = c0 + blk * block_c, ce = std::min(c1, cb + block_c);
+            for (int64_t s = 0; s < strips; ++s)
+              pack(s, own_image[size_t(t)] + s * (ce - cb) * taps * NR, cb, ce);
+          },
+          [&](int64_t blk, int64_t p0, int64_t p1) { part_rows(t, blk, p0, p1); });
+      for (int i = 1; i < m; ++i) {
+        const int u = (t + i) % m;
+        blocks[size_t(u)]->help([&](int64_t blk, int64_t p0, int64_t p1) {
+          part_rows(u, blk, p0, p1);
+        });
       }
 #ifdef DL_WITH_OPENMP
 #pragma omp barrier

@@ -1,10 +1,13 @@
 // test_shared_loop.cpp — detail::SharedLoop, the loop whose threads help each other with their
 // shares (workspace.h): every item is handed out exactly once, a share's own thread walks it
 // from the front, and a thread with nothing left takes from the back of a slower one's share.
+// And detail::BlockLoop, one thread's blocks of the same items that others help with: every
+// item of every block runs once, and item i of block b only after item i of block b - 1.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -94,6 +97,60 @@ TEST(SharedLoop, AThreadWithNothingLeftTakesFromTheBackOfTheOthersShare) {
       EXPECT_EQ(p.end, 20);
     }
   EXPECT_GE(stolen_pieces, 1);
+}
+
+TEST(BlockLoop, TheOwnerAloneRunsEachBlockAfterPreparingIt) {
+  BlockLoop loop(3, 10, 4);
+  std::vector<std::string> log;
+  loop.run([&](int64_t blk) { log.push_back("prepare " + std::to_string(blk)); },
+           [&](int64_t blk, int64_t b, int64_t e) {
+             log.push_back(std::to_string(blk) + ":" + std::to_string(b) + "-" +
+                           std::to_string(e));
+           });
+  // Pieces of half what is left, at most 4: 0-4 (of 10), 4-7, 7-8, 8-9, 9-10.
+  const std::vector<std::string> block = {"0-4", "4-7", "7-8", "8-9", "9-10"};
+  std::vector<std::string> expected;
+  for (int blk = 0; blk < 3; ++blk) {
+    expected.push_back("prepare " + std::to_string(blk));
+    for (const std::string& piece : block) expected.push_back(std::to_string(blk) + ":" + piece);
+  }
+  EXPECT_EQ(log, expected);
+}
+
+// The owner stalls inside its first piece of each block until the helper has taken a piece of
+// that block (20 s at most, so that a broken loop fails instead of hanging): a core running
+// slower than the other. Every item of every block still runs once, in block order.
+TEST(BlockLoop, AHelperTakesFromTheBackAndItemsKeepTheirBlockOrder) {
+  constexpr int64_t kBlocks = 4, kItems = 9;
+  BlockLoop loop(kBlocks, kItems, 1000);
+  std::vector<std::atomic<int64_t>> next_block(kItems);  // the block each item is due for
+  std::atomic<int64_t> helped_block{-1}, helper_items{0};
+  std::atomic<bool> bad_order{false};
+  auto visit = [&](int64_t blk, int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      if (next_block[size_t(i)].fetch_add(1) != blk) bad_order = true;
+  };
+  std::thread helper([&] {
+    loop.help([&](int64_t blk, int64_t b, int64_t e) {
+      visit(blk, b, e);
+      helper_items += e - b;
+      helped_block = blk;
+    });
+  });
+  loop.run([](int64_t) {},
+           [&](int64_t blk, int64_t b, int64_t e) {
+             if (b == 0) {
+               const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+               while (helped_block < blk && std::chrono::steady_clock::now() < give_up)
+                 std::this_thread::yield();
+             }
+             visit(blk, b, e);
+           });
+  helper.join();
+  EXPECT_FALSE(bad_order.load());
+  for (int64_t i = 0; i < kItems; ++i) EXPECT_EQ(next_block[size_t(i)].load(), kBlocks) << i;
+  EXPECT_EQ(helped_block.load(), kBlocks - 1);
+  EXPECT_GE(helper_items.load(), kBlocks);  // at least one item of each block
 }
 
 }  // namespace
