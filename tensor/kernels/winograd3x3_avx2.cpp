@@ -363,34 +363,47 @@ struct Plan {
     }
   }
 
-  // Runs body(grp, t0, count, xp_slot) over every block, in parallel. With at least as many
-  // groups as threads each thread takes whole groups (packing into its own scratch);
-  // otherwise the blocks of one group, packed once, are shared. Static schedules: the
-  // block-to-thread assignment depends only on the thread count (deterministic reductions).
+  // Runs body(grp, t0, count) over every block, in parallel. With at least as many groups as
+  // threads each thread takes whole groups (packing into its own scratch); otherwise the
+  // blocks of one group, packed once, are shared. @p balanced (the forward, whose blocks
+  // write outputs of their own): a thread that is done takes groups or blocks from the back
+  // of the others' shares (detail::SharedLoop), as a slower core then does less. Otherwise
+  // (the weight gradient's per-thread partial sums) static schedules: the block-to-thread
+  // assignment depends only on the thread count (deterministic reductions).
   template <class Pack, class Body>
-  void for_each_block(Pack pack, Body body) const {
+  void for_each_block(Pack pack, Body body, bool balanced) const {
     const int nt = detail::max_threads();
     if (nt > 1 && groups >= nt) {
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-      for (int64_t grp = 0; grp < groups; ++grp) {
+      for_each_item(groups, balanced, [&](int64_t grp) {
         pack(grp);
         const int64_t tiles = group_images(grp) * T;
         for (int64_t t0 = 0; t0 < tiles; t0 += nb) body(grp, t0, std::min(nb, tiles - t0));
-      }
+      });
     } else {
       for (int64_t grp = 0; grp < groups; ++grp) {
         pack(grp);
         const int64_t tiles = group_images(grp) * T;
-        const int64_t nblk = (tiles + nb - 1) / nb;
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static) if (nt > 1 && nblk > 1)
-#endif
-        for (int64_t blk = 0; blk < nblk; ++blk)
+        for_each_item((tiles + nb - 1) / nb, balanced, [&](int64_t blk) {
           body(grp, blk * nb, std::min(nb, tiles - blk * nb));
+        });
       }
     }
+  }
+
+  // fn(i) for i in [0, n) across the threads: equal contiguous shares (an OpenMP static
+  // schedule), which with @p balanced a thread that is done helps with.
+  template <class Fn>
+  static void for_each_item(int64_t n, bool balanced, const Fn& fn) {
+    const int nt = detail::max_threads();
+    if (!balanced || nt <= 1 || n <= 1) return detail::for_each_index(n, nt > 1 && n > 1, fn);
+    detail::SharedLoop loop(nt, n);
+    for (int u = 0; u < nt; ++u) loop.set(u, u * n / nt, (u + 1) * n / nt);
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    loop.run(detail::thread_id(), [&](int, int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) fn(i);
+    });
   }
 };
 
@@ -426,7 +439,8 @@ class ForwardAvx2 {
         [&](int64_t grp, int64_t t0, int64_t count) {
           block(grp, t0, count,
                 shared ? xp_shared : detail::thread_scratch<float, 4>(xp_size));
-        });
+        },
+        /*balanced=*/true);
   }
 
   // U[ξν][c][oc] = (G w[oc][c] Gᵀ)[ξ][ν], vectorised over 8 output channels; zero for padded
@@ -606,7 +620,8 @@ class WeightGradAvx2 {
           const float* xp = shared ? xp_shared : detail::thread_scratch<float, 4>(xp_size);
           const float* dyp = shared ? dyp_shared : detail::thread_scratch<float, 6>(dyp_size);
           block(t0, count, xp, dyp, partial + detail::thread_id() * dU_size);
-        });
+        },
+        /*balanced=*/false);
     // Fixed-order reduction of the partials into partial[0].
     for (int t = 1; t < nt; ++t) {
       const float* src = partial + t * dU_size;

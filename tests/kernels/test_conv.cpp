@@ -394,6 +394,35 @@ TEST(ConvThreads, AllModesMatchDirect) {
 }
 #endif
 
+#ifdef DL_WITH_OPENMP
+// The forward's blocks (batch 1) and groups of images (batch 5) go to whichever thread is free
+// (a slower core takes fewer); each computes outputs of its own, so every run gives the same
+// bits whatever the timing.
+TEST(ConvWinograd, ForwardGivesTheSameBitsWhicheverThreadTakesABlock) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(3);
+  for (int64_t n : {1, 5}) {
+    const ConvGeom g = geom(sq("wf", n, 16, 30, 24, 3, 1, 1));
+    auto x = random_vec<float>(size_t(g.N * g.C * g.H * g.W), 55);
+    auto w = random_vec<float>(size_t(g.OC * g.C * 9), 56);
+    for (Simd simd : available_simd()) {
+      SimdScope scope(simd);
+      for (int m : {2, 4}) {
+        std::vector<float> first(size_t(g.N * g.OC * g.out_h() * g.out_w()));
+        conv2d_forward_winograd(g, x.data(), w.data(), nullptr, first.data(), m);
+        for (int run = 0; run < 5; ++run) {
+          std::vector<float> again(first.size());
+          conv2d_forward_winograd(g, x.data(), w.data(), nullptr, again.data(), m);
+          EXPECT_EQ(again, first) << "N " << n << " F(" << m << "x" << m << ") "
+                                  << simd_name(simd);
+        }
+      }
+    }
+  }
+  omp_set_num_threads(saved);
+}
+#endif
+
 // A weight gradient summed over many tiles (batch 16, 32x32: 1024 F(4x4) tiles per channel
 // pair) stays within the bounds, and repeated runs give identical bits.
 TEST(ConvWinograd, WeightGradLargeBatchAccurateAndDeterministic) {
