@@ -390,20 +390,16 @@ struct Plan {
     }
   }
 
-  // fn(i) for i in [0, n) across the threads: equal contiguous shares (an OpenMP static
-  // schedule), which with @p balanced a thread that is done helps with.
+  // fn(i) for i in [0, n) across the threads: with @p balanced detail::for_each_index, else
+  // equal contiguous shares (an OpenMP static schedule: i's thread depends on nothing else).
   template <class Fn>
   static void for_each_item(int64_t n, bool balanced, const Fn& fn) {
-    const int nt = detail::max_threads();
-    if (!balanced || nt <= 1 || n <= 1) return detail::for_each_index(n, nt > 1 && n > 1, fn);
-    detail::SharedLoop loop(nt, n);
-    for (int u = 0; u < nt; ++u) loop.set(u, u * n / nt, (u + 1) * n / nt);
+    const bool parallel = detail::max_threads() > 1 && n > 1;
+    if (balanced || !parallel) return detail::for_each_index(n, parallel, fn);
 #ifdef DL_WITH_OPENMP
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel for schedule(static)
 #endif
-    loop.run(detail::thread_id(), [&](int, int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) fn(i);
-    });
+    for (int64_t i = 0; i < n; ++i) fn(i);
   }
 };
 

@@ -46,22 +46,6 @@ inline int max_threads() {
 #endif
 }
 
-/// Runs fn(i) for every i in [0, n): shared among the OpenMP threads (static schedule) when
-/// @p parallel, else in order on the calling thread. The serial case enters no OpenMP
-/// construct at all, where `#pragma omp parallel for if (false)` inside a team would still
-/// set up a team of one per call (measured: 6% of a 64-channel Winograd layer at batch 128).
-template <class Fn>
-void for_each_index(int64_t n, bool parallel, const Fn& fn) {
-  if (parallel) {
-#ifdef DL_WITH_OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-    for (int64_t i = 0; i < n; ++i) fn(i);
-  } else {
-    for (int64_t i = 0; i < n; ++i) fn(i);
-  }
-}
-
 /// Threads in the calling thread's team (1 without OpenMP or outside a parallel region).
 inline int team_size() {
 #ifdef DL_WITH_OPENMP
@@ -135,6 +119,29 @@ class SharedLoop {
   std::vector<Share> shares_;
   const int64_t most_;
 };
+
+/// Runs fn(i) for every i in [0, n): when @p parallel, the OpenMP threads take equal
+/// contiguous shares and a thread that is done helps with the others' (SharedLoop), so fn(i)
+/// must not depend on which thread runs it (the callers compute outputs of their own per
+/// index); else in order on the calling thread. The serial case enters no OpenMP construct at
+/// all, where `#pragma omp parallel for if (false)` inside a team would still set up a team of
+/// one per call (measured: 6% of a 64-channel Winograd layer at batch 128).
+template <class Fn>
+void for_each_index(int64_t n, bool parallel, const Fn& fn) {
+  const int nt = parallel ? max_threads() : 1;
+  if (nt <= 1 || n <= 1) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  SharedLoop loop(nt, n);
+  for (int u = 0; u < nt; ++u) loop.set(u, u * n / nt, (u + 1) * n / nt);
+#ifdef DL_WITH_OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+  loop.run(thread_id(), [&](int, int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(i);
+  });
+}
 
 /// One thread's work as blocks that run one after another, each a loop over the same items (a
 /// depth split's rows, for one block of input channels after another), which threads done
