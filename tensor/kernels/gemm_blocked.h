@@ -513,18 +513,21 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
                      stride, out, P, 1.0f, beta, k0 + KC >= k_hi ? ep : nullptr);
     }
   };
-  // The depth split: the sums of the parts (y for part 0), each part's packed block of
-  // channels, and its blocks' loop.
+  // The depth split's nt parts: their sums (y for part 0, the others in the calling thread's
+  // scratch), each part's packed block of channels, and its blocks' loop.
   std::vector<float*> partial(size_t(nt), y), own_image(size_t(nt), nullptr);
   const int64_t block_c = std::max<int64_t>(1, KC / taps);
   std::vector<std::unique_ptr<detail::BlockLoop>> blocks(static_cast<size_t>(nt));
-  if (split == Split::Depth)
+  if (split == Split::Depth) {
+    float* sums = detail::simd_scratch(detail::kSimdScratchSum, size_t((nt - 1) * OC * P));
     for (int u = 0; u < nt; ++u) {
       int64_t u0, u1;
       channels_of(u, nt, u0, u1);
       blocks[size_t(u)] =
           std::make_unique<detail::BlockLoop>((u1 - u0 + block_c - 1) / block_c, panels, panels);
+      if (u > 0) partial[size_t(u)] = sums + (u - 1) * OC * P;
     }
+  }
   // In the strips and rows splits (and in packing, and in adding up the depth split's parts)
   // each thread works through its share of the items and then helps with the others'
   // (detail::SharedLoop): a slower core does less. Every output value is computed the same
@@ -547,38 +550,38 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
   {
     const int t = detail::thread_id(), m = detail::team_size();
     if (split == Split::Depth) {
-      // Thread t multiplies its part of the sum (input channels channels_of(t)) into y for
-      // t = 0, else into partial[t], one block of block_c channels (one slice of K) at a
-      // time: it packs the block into a buffer of its own and multiplies all rows of w by it
-      // while it is in L2 (packed whole, a part was written out to memory and read back: 1 MB
-      // for 256->256 3x3 at 14x14). A thread whose part is done helps with the rows of the
-      // blocks still being worked on (detail::BlockLoop). Then the threads add the parts up,
-      // sharing the rows.
-      int64_t c0, c1;
-      channels_of(t, m, c0, c1);
-      own_image[size_t(t)] = detail::simd_scratch(
-          detail::kSimdScratchImage, size_t(strips * std::min(block_c, c1 - c0) * taps * NR));
-      if (t > 0)
-        partial[size_t(t)] = detail::simd_scratch(detail::kSimdScratchSum, size_t(OC * P));
-      // Rows [p0, p1) of part u's block blk, from the owner's packed block.
+      // Thread t multiplies part t of the sum (input channels channels_of(t)) into partial[t]
+      // (and parts t + m, ... if the team has fewer threads than asked for), one block of
+      // block_c channels (one slice of K) at a time: it packs the block into a buffer of its
+      // own and multiplies all rows of w by it while it is in L2 (packed whole, a part was
+      // written out to memory and read back: 1 MB for 256->256 3x3 at 14x14). A thread whose
+      // parts are done helps with the rows of the blocks still being worked on
+      // (detail::BlockLoop). Then the threads add the parts up, sharing the rows.
+      // Rows [p0, p1) of part u's block blk, from its owner's packed block.
       auto part_rows = [&](int u, int64_t blk, int64_t p0, int64_t p1) {
         int64_t u0, u1, r0, r1;
-        channels_of(u, m, u0, u1);
+        channels_of(u, nt, u0, u1);
         const int64_t cb = u0 + blk * block_c, ce = std::min(u1, cb + block_c);
         panel_rows(p0, p1, r0, r1);
         multiply(r0, r1, own_image[size_t(u)], (ce - cb) * taps * NR, P, cb * taps, ce * taps,
                  u == 0 && blk == 0 ? b : nullptr, blk > 0, partial[size_t(u)] + r0 * P,
                  nullptr);
       };
-      blocks[size_t(t)]->run(
-          [&](int64_t blk) {
-            const int64_t cb = c0 + blk * block_c, ce = std::min(c1, cb + block_c);
-            for (int64_t s = 0; s < strips; ++s)
-              pack(s, own_image[size_t(t)] + s * (ce - cb) * taps * NR, cb, ce);
-          },
-          [&](int64_t blk, int64_t p0, int64_t p1) { part_rows(t, blk, p0, p1); });
-      for (int i = 1; i < m; ++i) {
-        const int u = (t + i) % m;
+      for (int u = t; u < nt; u += m) {
+        int64_t c0, c1;
+        channels_of(u, nt, c0, c1);
+        own_image[size_t(u)] = detail::simd_scratch(
+            detail::kSimdScratchImage, size_t(strips * std::min(block_c, c1 - c0) * taps * NR));
+        blocks[size_t(u)]->run(
+            [&](int64_t blk) {
+              const int64_t cb = c0 + blk * block_c, ce = std::min(c1, cb + block_c);
+              for (int64_t s = 0; s < strips; ++s)
+                pack(s, own_image[size_t(u)] + s * (ce - cb) * taps * NR, cb, ce);
+            },
+            [&](int64_t blk, int64_t p0, int64_t p1) { part_rows(u, blk, p0, p1); });
+      }
+      for (int i = 1; i < nt; ++i) {
+        const int u = (t + i) % nt;
         blocks[size_t(u)]->help([&](int64_t blk, int64_t p0, int64_t p1) {
           part_rows(u, blk, p0, p1);
         });
@@ -593,7 +596,7 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
         for (int64_t r = r0; r < r1; ++r)
           for (int64_t p = 0; p < P; p += L) {
             typename V::Vec v = V::load_n(y + r * P + p, P - p);
-            for (int u = 1; u < m; ++u)
+            for (int u = 1; u < nt; ++u)
               v = V::add(v, V::load_n(partial[size_t(u)] + r * P + p, P - p));
             if (epilogue != nullptr) v = ep.finish<V>(v, r, p, P - p);
             V::store_n(y + r * P + p, v, P - p);
