@@ -50,20 +50,26 @@ int auto_tile(const ConvGeom& g, bool filters_prepared) {
   return tiles4 < (filters_prepared ? 32 : 64) ? 2 : 4;
 }
 
-// Whether Auto may pick Winograd for a layer with C inputs and OC outputs (forward view).
+// Whether Auto may pick Winograd for a layer g with C inputs and OC outputs (forward view).
 // Only the AVX2 kernels beat im2col + OpenBLAS sgemm; the portable scalar transforms lose to
 // im2col on every ResNet layer. With fewer than 8 channels on either side (the 3-channel stem)
 // the transforms dominate and im2col is as fast (measured: 3->16 32x32, batch 128). The
 // transformed filters are 36 x C x OC floats (F(4x4); 16 for F(2x2)): 9.4 MB at 256 channels,
 // 38 MB at 512, past L2. How far Winograd still pays depends on how fast the GEMMs of im2col
 // are. With AVX-512 GEMMs (Zen 5) ImageNet's 256-channel 14x14 and 512-channel 7x7 layers ran
-// 1.3-4x slower in Winograd than im2col, so there it stops at 128 x 128. With AVX2 only (Zen 3,
-// 2 threads, ms im2col / Winograd) 256->256 at 14x14 gains: batch 1 forward 2.54 / 1.89
-// (F(2x2)), backward-input 2.20 / 2.24; batch 16 forward 35.1 / 14.9, backward-input 28.4 /
-// 14.8 (F(4x4)); 512->512 at 7x7 still loses (batch 1 forward 3.60 / 6.21).
-bool auto_winograd(int64_t C, int64_t OC) {
-  const int64_t widest = use_avx512() ? 128 * 128 : 256 * 256;
-  return use_avx2() && C >= 8 && OC >= 8 && C * OC <= widest;
+// 1.3-4x slower in Winograd than im2col at batch 1, so there it stops at 128 x 128 unless the
+// call has many tiles: 256->256 at 14x14, 2 threads, ms im2col / F(2x2), forward,
+// backward-input, weight: batch 16 (784 F(2x2) tiles) 16.3 / 10.0, 13.9 / 11.4, 16.6 / 11.8;
+// batch 8 6.70 / 5.55, 5.56 / 5.52, 7.51 / 5.41; batch 4 3.16 / 3.25, 2.75 / 3.57, 3.61 / 3.24;
+// 512->512 at 7x7, batch 8 (128 tiles) 8.06 / 13.3. With AVX2 only (Zen 3, 2 threads, ms
+// im2col / Winograd) 256->256 at 14x14 gains: batch 1 forward 2.54 / 1.89 (F(2x2)),
+// backward-input 2.20 / 2.24; batch 16 forward 35.1 / 14.9, backward-input 28.4 / 14.8
+// (F(4x4)); 512->512 at 7x7 still loses (batch 1 forward 3.60 / 6.21).
+bool auto_winograd(const ConvGeom& g, int64_t C, int64_t OC) {
+  if (!use_avx2() || C < 8 || OC < 8) return false;
+  if (!use_avx512()) return C * OC <= 256 * 256;
+  const int64_t tiles2 = g.N * ((g.out_h() + 1) / 2) * ((g.out_w() + 1) / 2);
+  return C * OC <= 128 * 128 || (C * OC <= 256 * 256 && tiles2 >= 392);
 }
 
 // The Winograd weight gradient keeps one transformed C x OC partial sum per thread: 36 x 256 x
@@ -71,10 +77,13 @@ bool auto_winograd(int64_t C, int64_t OC) {
 // Measured (AVX2, 2 threads, 256->256 at 14x14, ms): batch 16 im2col 28.8, F(2x2) 21.8, F(4x4)
 // 31.8; batch 1 im2col 2.29, F(2x2) 3.55. So beyond 128 x 128 channels the weight gradient takes
 // F(2x2) when the call has many tiles and im2col when it has few; otherwise auto_tile decides.
+// With AVX-512 the 256-channel layers that take Winograd at all (many tiles) take F(2x2) in
+// every pass: batch 16, 256->256 at 14x14, forward F(2x2) 10.0 ms against F(4x4) 12.9.
 ConvAlgo auto_eligible_algo(const ConvGeom& g, bool weight_grad, bool filters_prepared) {
   const bool few_tiles = auto_tile(g, filters_prepared) == 2;
   if (weight_grad && g.C * g.OC > 128 * 128)
     return few_tiles ? ConvAlgo::Im2col : ConvAlgo::Winograd2x2;
+  if (use_avx512() && g.C * g.OC > 128 * 128) return ConvAlgo::Winograd2x2;
   return few_tiles ? ConvAlgo::Winograd2x2 : ConvAlgo::Winograd4x4;
 }
 
@@ -92,7 +101,7 @@ ConvAlgo resolve(ConvAlgo requested, bool winograd_ok, const ConvGeom& g, int64_
   ConvAlgo a = requested != ConvAlgo::Auto ? requested : env_algo();
   const bool is_float = std::is_same_v<T, float>;
   if (a == ConvAlgo::Auto) {
-    if (is_float && winograd_ok && auto_winograd(C, OC))
+    if (is_float && winograd_ok && auto_winograd(g, C, OC))
       return auto_eligible_algo(g, weight_grad, filters_prepared);
     return ConvAlgo::Im2col;
   }

@@ -334,13 +334,27 @@ TEST(ConvDispatch, PreparedFiltersFavourF4x4) {
   const ConvGeom g256 = geom(sq("in_256to256_14", 1, 256, 14, 256, 3, 1, 1));
   EXPECT_EQ(conv2d_forward_algo<float>(g128, ConvAlgo::Auto, false), ConvAlgo::Winograd2x2);
   EXPECT_EQ(conv2d_forward_algo<float>(g128, ConvAlgo::Auto, true), ConvAlgo::Winograd4x4);
-  // 256 channels: Winograd only without AVX-512 GEMMs (auto_winograd), then F(2x2) (16 tiles).
+  // 256 channels at batch 1: Winograd only without AVX-512 GEMMs (auto_winograd), then F(2x2)
+  // (16 tiles).
   EXPECT_EQ(conv2d_forward_algo<float>(g256, ConvAlgo::Auto, true),
             use_avx512() ? ConvAlgo::Im2col : ConvAlgo::Winograd2x2);
   EXPECT_EQ(prepare_conv2d_filters(g128, get_case(sq("in_128to128_28", 1, 128, 28, 128, 3, 1, 1))
                                              .w.data())
                 .algo,
             ConvAlgo::Winograd4x4);
+}
+
+// With AVX-512 GEMMs a 256-channel layer takes Winograd only with many tiles (batch 16 at 14x14:
+// 784 F(2x2) tiles, not batch 1: 49), and then F(2x2) in every pass; a 512-channel one never.
+TEST(ConvDispatch, Avx512Takes256ChannelWinogradOnlyWithManyTiles) {
+  if (!use_avx512()) GTEST_SKIP() << "the rule for AVX-512 GEMMs";
+  const ConvGeom b1 = geom(sq("in_256to256_14", 1, 256, 14, 256, 3, 1, 1));
+  const ConvGeom b16 = geom(sq("in_256to256_14", 16, 256, 14, 256, 3, 1, 1));
+  const ConvGeom c512 = geom(sq("in_512to512_7", 64, 512, 7, 512, 3, 1, 1));
+  EXPECT_EQ(conv2d_forward_algo<float>(b1, ConvAlgo::Auto, true), ConvAlgo::Im2col);
+  EXPECT_EQ(conv2d_forward_algo<float>(b16, ConvAlgo::Auto, false), ConvAlgo::Winograd2x2);
+  EXPECT_EQ(conv2d_forward_algo<float>(b16, ConvAlgo::Auto, true), ConvAlgo::Winograd2x2);
+  EXPECT_EQ(conv2d_forward_algo<float>(c512, ConvAlgo::Auto, false), ConvAlgo::Im2col);
 }
 
 // Algorithms that read the weights as they are have nothing to prepare.
