@@ -1,12 +1,12 @@
 // conv_dispatch.cpp — picks the convolution algorithm per layer (tutorial chapters 5 and 6).
 // Auto: double -> im2col (exact, BLAS dgemm); float 3x3 stride-1 dilation-1 with the AVX2
 // kernels available -> Winograd for forward, backward-input and weight gradient, where it was
-// measured faster (see auto_winograd), F(4x4) unless the call has few tiles (auto_tile;
-// the weight gradient of 256-channel layers: auto_eligible_algo); everything else (1x1, 7x7,
-// stride 2, the 3-channel stem, 512-channel layers, 256-channel ones with AVX-512, no AVX2) ->
-// im2col. DL_CONV_ALGO=direct | im2col | winograd2x2 | winograd4x4 replaces Auto (for learners
-// and benchmarks); a request the shape or dtype cannot honour (Winograd on a strided layer, or
-// in double) runs im2col.
+// measured faster (see auto_winograd), F(4x4) unless the call has few tiles (auto_tile; the
+// 256-channel layers: auto_eligible_algo); everything else (1x1, 7x7, stride 2, the 3-channel
+// stem, 512-channel layers, 256-channel ones with AVX-512 and few tiles, no AVX2) -> im2col.
+// DL_CONV_ALGO=direct | im2col | winograd2x2 | winograd4x4 replaces Auto (for learners and
+// benchmarks); a request the shape or dtype cannot honour (Winograd on a strided layer, or in
+// double) runs im2col.
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
