@@ -34,6 +34,11 @@ ConvAlgo env_algo() {
   return algo;
 }
 
+// Output tiles of F(m x m, 3x3) over the call (all images).
+int64_t tile_count(const ConvGeom& g, int64_t m) {
+  return g.N * ((g.out_h() + m - 1) / m) * ((g.out_w() + m - 1) / m);
+}
+
 // Tile size for an eligible float layer with g's geometry. F(4x4) does 4x fewer multiplies
 // than direct against F(2x2)'s 2.25x and, with the AVX2 kernels, was faster on every CIFAR
 // ResNet layer measured (batch 128, 2 threads: 16->16 32x32 2.3 vs 5.5 ms, 32->32 16x16 1.7 vs
@@ -46,8 +51,7 @@ ConvAlgo env_algo() {
 // 128->128 28x28 (49 tiles) 0.98 / 0.81, 0.98 / 0.85, 0.82 / 0.53; 256->256 14x14 (16 tiles)
 // 1.49 / 1.70, 1.16 / 1.51, 0.88 / 1.09.
 int auto_tile(const ConvGeom& g, bool filters_prepared) {
-  const int64_t tiles4 = g.N * ((g.out_h() + 3) / 4) * ((g.out_w() + 3) / 4);
-  return tiles4 < (filters_prepared ? 32 : 64) ? 2 : 4;
+  return tile_count(g, 4) < (filters_prepared ? 32 : 64) ? 2 : 4;
 }
 
 // Whether Auto may pick Winograd for a layer g with C inputs and OC outputs (forward view).
@@ -68,8 +72,7 @@ int auto_tile(const ConvGeom& g, bool filters_prepared) {
 bool auto_winograd(const ConvGeom& g, int64_t C, int64_t OC) {
   if (!use_avx2() || C < 8 || OC < 8) return false;
   if (!use_avx512()) return C * OC <= 256 * 256;
-  const int64_t tiles2 = g.N * ((g.out_h() + 1) / 2) * ((g.out_w() + 1) / 2);
-  return C * OC <= 128 * 128 || (C * OC <= 256 * 256 && tiles2 >= 392);
+  return C * OC <= 128 * 128 || (C * OC <= 256 * 256 && tile_count(g, 2) >= 392);
 }
 
 // The Winograd weight gradient keeps one transformed C x OC partial sum per thread: 36 x 256 x

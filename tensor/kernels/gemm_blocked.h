@@ -401,10 +401,10 @@ void pack_strip(const ConvGeom& g, bool pointwise, const float* x, int64_t p0, i
 /// - depth: thread t multiplies its input channels' part of w and of the image (which it
 ///   packs itself, one slice of K at a time, each multiplied while it is in L2) for all of y,
 ///   into y for thread 0 and into a scratch buffer for the others; after one barrier the
-///   threads add the partial sums up, row blocks each. Each
-///   thread reads half of w and half of the image; at batch 1 this is what the deep layers
-///   want: 256->256 3x3 at 14x14 has 2.4 MB of weights and 2 MB of packed image, and split
-///   by rows each thread also read the half of the strips the other core had packed.
+///   threads add the partial sums up, row blocks each. Each thread reads half of w and half
+///   of the image; at batch 1 this is what the deep layers want: 256->256 3x3 at 14x14 has
+///   2.4 MB of weights and 2 MB of packed image, and split by rows each thread also read the
+///   half of the strips the other core had packed.
 /// The cost counts, per thread, multiply-adds (partial strips rounded up to whole vectors)
 /// and kReadCost for each float of w, of the packed image and of a partial sum it reads or
 /// writes. A float from memory takes about as long as 16 multiply-adds (Zen 3: 12.8 GB/s and
@@ -557,11 +557,17 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
       // written out to memory and read back: 1 MB for 256->256 3x3 at 14x14). A thread whose
       // parts are done helps with the rows of the blocks still being worked on
       // (detail::BlockLoop). Then the threads add the parts up, sharing the rows.
+      // Part u's block blk: input channels [cb, ce).
+      auto block_of = [&](int u, int64_t blk, int64_t& cb, int64_t& ce) {
+        int64_t u0, u1;
+        channels_of(u, nt, u0, u1);
+        cb = u0 + blk * block_c;
+        ce = std::min(u1, cb + block_c);
+      };
       // Rows [p0, p1) of part u's block blk, from its owner's packed block.
       auto part_rows = [&](int u, int64_t blk, int64_t p0, int64_t p1) {
-        int64_t u0, u1, r0, r1;
-        channels_of(u, nt, u0, u1);
-        const int64_t cb = u0 + blk * block_c, ce = std::min(u1, cb + block_c);
+        int64_t cb, ce, r0, r1;
+        block_of(u, blk, cb, ce);
         panel_rows(p0, p1, r0, r1);
         multiply(r0, r1, own_image[size_t(u)], (ce - cb) * taps * NR, P, cb * taps, ce * taps,
                  u == 0 && blk == 0 ? b : nullptr, blk > 0, partial[size_t(u)] + r0 * P,
@@ -574,7 +580,8 @@ void conv2d_forward_image(const ConvGeom& g, bool pointwise, const float* x, con
             detail::kSimdScratchImage, size_t(strips * std::min(block_c, c1 - c0) * taps * NR));
         blocks[size_t(u)]->run(
             [&](int64_t blk) {
-              const int64_t cb = c0 + blk * block_c, ce = std::min(c1, cb + block_c);
+              int64_t cb, ce;
+              block_of(u, blk, cb, ce);
               for (int64_t s = 0; s < strips; ++s)
                 pack(s, own_image[size_t(u)] + s * (ce - cb) * taps * NR, cb, ce);
             },
